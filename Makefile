@@ -1,0 +1,42 @@
+# The two commands: `make run` (demo on http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test install dev lint translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed translations
+
+dev: $(VENV)/.dev-installed translations
+
+translations: | $(BIN)/python
+	@if [ -d quizapp/translations ]; then $(BIN)/pybabel compile -q -d quizapp/translations; fi
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl+C to stop)"
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+test: dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: dev
+	$(BIN)/ruff check quizapp tests
+	$(BIN)/ruff format --check quizapp tests
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite* .pytest_cache

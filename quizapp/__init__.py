@@ -1,0 +1,88 @@
+"""The contest platform: a Flask application factory."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from quizapp.clock import SystemClock
+from quizapp.config import DEFAULT_SECRET_KEY, config_from_environment
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    register_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_templates(app)
+    register_commands(app)
+    return app
+
+
+def register_config(app: Flask, config: type | dict | None) -> None:
+    if isinstance(config, dict):
+        app.config.from_object(config_from_environment())
+        app.config.update(config)
+    else:
+        app.config.from_object(config or config_from_environment())
+    app.config.from_prefixed_env("QUIZAPP")
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        path = os.path.join(app.instance_path, "quizapp.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config.get("SESSION_COOKIE_SECURE") and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise RuntimeError("Set QUIZAPP_SECRET_KEY: production refuses the default secret key.")
+    app.extensions["quizapp.clock"] = app.config.get("CLOCK") or SystemClock()
+
+
+def register_extensions(app: Flask) -> None:
+    from quizapp import models  # noqa: F401  (every table in the metadata)
+    from quizapp.auth.services import load_user
+    from quizapp.database import configure_sqlite
+    from quizapp.extensions import babel, csrf, db, login_manager, migrate
+    from quizapp.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.user_loader(load_user)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from quizapp.api.views import blueprint as api
+    from quizapp.attempts.views import blueprint as attempts
+    from quizapp.auth.views import blueprint as auth
+    from quizapp.contests.views import blueprint as contests
+    from quizapp.health import blueprint as health
+
+    for blueprint in (auth, contests, attempts, api, health):
+        app.register_blueprint(blueprint)
+
+
+def register_errors(app: Flask) -> None:
+    from quizapp.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_templates(app: Flask) -> None:
+    from quizapp.i18n import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from quizapp.cli import register_cli
+
+    register_cli(app)

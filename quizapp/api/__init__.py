@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1 (session cookie; writes carry X-CSRFToken)."""

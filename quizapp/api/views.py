@@ -1,0 +1,201 @@
+"""JSON endpoints: thin wrappers that parse, call one service, and serialise."""
+
+from functools import wraps
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from quizapp.api.openapi import OPENAPI
+from quizapp.attempts.presenters import public_questions
+from quizapp.attempts.services import (
+    get_attempt,
+    remaining_seconds,
+    result_of,
+    save_answer,
+    save_prediction,
+    start_attempt,
+    submit_attempt,
+)
+from quizapp.auth.services import authenticate
+from quizapp.clock import now
+from quizapp.contests.services import get_round, rounds_for_user, user_may_enter
+from quizapp.contests.standings import standings
+from quizapp.errors import Invalid, NotFound, Unauthorized
+from quizapp.extensions import csrf
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def api_login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise Unauthorized("Log in first.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid("Send a JSON object with Content-Type: application/json.", code="bad_json")
+    return body
+
+
+def iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def user_json(user) -> dict:
+    return {"id": user.id, "login": user.login, "full_name": user.full_name, "role": user.role,
+            "unit": user.unit.code if user.unit else None}
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)
+
+
+@blueprint.post("/login")
+@csrf.exempt  # there is no token before logging in; JSON bodies cannot come from a plain form
+def login():
+    body = json_body()
+    user = authenticate(str(body.get("login") or ""), str(body.get("password") or ""))
+    if user is None:
+        raise Unauthorized("Wrong login or password.", code="bad_credentials")
+    login_user(user, remember=True)
+    return jsonify(user=user_json(user), csrf_token=generate_csrf())
+
+
+@blueprint.post("/logout")
+@api_login_required
+def logout():
+    logout_user()
+    return jsonify(status="logged_out")
+
+
+@blueprint.get("/rounds")
+@api_login_required
+def rounds():
+    cards = rounds_for_user(current_user, now())
+    return jsonify(rounds=[
+        {
+            "id": card.round.id,
+            "contest": card.round.contest.slug,
+            "number": card.round.number,
+            "title": card.round.title,
+            "state": card.state,
+            "opens_at": iso(card.round.opens_at),
+            "closes_at": iso(card.round.closes_at),
+            "time_limit_minutes": card.round.time_limit_minutes,
+            "question_count": card.round.question_count,
+            "attempts_used": card.attempts_used,
+            "attempts_allowed": card.attempts_allowed,
+            "in_progress_attempt": card.in_progress_id,
+        }
+        for card in cards
+    ])
+
+
+@blueprint.post("/rounds/<int:round_id>/attempts")
+@api_login_required
+def start(round_id: int):
+    attempt, created = start_attempt(
+        current_user, get_round(round_id), now(),
+        ip=request.remote_addr, user_agent=request.user_agent.string,
+    )
+    return jsonify(attempt_json(attempt)), 201 if created else 200
+
+
+@blueprint.get("/attempts/<int:attempt_id>")
+@api_login_required
+def attempt(attempt_id: int):
+    return jsonify(attempt_json(get_attempt(current_user, attempt_id, now())))
+
+
+def attempt_json(attempt) -> dict:
+    round_ = attempt.round
+    data = {
+        "id": attempt.id,
+        "round_id": round_.id,
+        "number": attempt.number,
+        "status": attempt.status,
+        "started_at": iso(attempt.started_at),
+        "deadline": iso(attempt.deadline),
+        "remaining_seconds": round(remaining_seconds(attempt, now()), 3),
+        "grace_seconds": round_.grace_seconds,
+        "questions": public_questions(attempt) if attempt.is_in_progress else [],
+        "prediction": None,
+    }
+    if round_.prediction_question:
+        data["prediction"] = {"question": round_.prediction_question, "value": attempt.prediction}
+    if not attempt.is_in_progress:
+        data["result"] = result_json(result_of(attempt))
+    return data
+
+
+@blueprint.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@api_login_required
+def answer(attempt_id: int, question_id: int):
+    body = json_body()
+    base_revision = body.get("revision")
+    if base_revision is not None and (not isinstance(base_revision, int) or base_revision < 0):
+        raise Invalid("revision must be a whole number.")
+    saved = save_answer(current_user, attempt_id, question_id, body.get("option_ids"), now(),
+                        base_revision=base_revision)
+    return jsonify(saved_at=iso(saved.saved_at), revision=saved.revision)
+
+
+@blueprint.put("/attempts/<int:attempt_id>/prediction")
+@api_login_required
+def prediction(attempt_id: int):
+    value = save_prediction(current_user, attempt_id, json_body().get("value"), now())
+    return jsonify(value=value)
+
+
+@blueprint.post("/attempts/<int:attempt_id>/submit")
+@api_login_required
+def submit(attempt_id: int):
+    return jsonify(result_json(submit_attempt(current_user, attempt_id, now())))
+
+
+def result_json(result) -> dict:
+    return {
+        "status": result.status,
+        "score": result.score,
+        "max_score": result.max_score,
+        "correct_count": result.correct_count,
+        "question_count": result.question_count,
+        "duration_seconds": result.duration_seconds,
+        "submitted_at": iso(result.submitted_at),
+    }
+
+
+@blueprint.get("/rounds/<int:round_id>/leaderboard")
+@api_login_required
+def leaderboard(round_id: int):
+    round_ = get_round(round_id)
+    if not (current_user.is_staff or round_.contest.public_leaderboard):
+        raise NotFound("No such leaderboard.")
+    if not (current_user.is_staff or user_may_enter(current_user, round_.contest)):
+        raise NotFound("No such leaderboard.")
+    limit = request.args.get("limit", default=100, type=int)
+    if not 1 <= limit <= 1000:
+        raise Invalid("limit must be between 1 and 1000.")
+    rows = standings(round_, now(), limit=limit)
+    return jsonify(entries=[
+        {
+            "rank": row.rank,
+            "name": row.name,
+            "unit": row.unit,
+            "score": row.score,
+            "max_score": row.max_score,
+            "duration_seconds": row.duration_seconds,
+            "prediction": row.prediction,
+            "submitted_at": iso(row.submitted_at),
+            "decided_by": row.decided_by,
+        }
+        for row in rows
+    ])

@@ -1,0 +1,1 @@
+"""Taking a round: the quiz page, saving, submitting, the result."""

@@ -1,0 +1,409 @@
+"""Taking a round: start, save answers, submit, expire. The server's clock is the only clock.
+
+Rules (DESIGN.md §3):
+- deadline = min(started_at + time_limit, round.closes_at);
+- a save is accepted while now <= deadline + grace; later saves change nothing;
+- submit is always accepted and idempotent;
+- an attempt past deadline + grace is expired, scored from what was saved, submitted_at = deadline;
+- duration = min(submitted_at, deadline) - started_at.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from quizapp.attempts.models import Answer, Attempt, AttemptQuestion, AttemptStatus
+from quizapp.auth.models import User
+from quizapp.banks.models import Question, QuestionKind
+from quizapp.contests.models import Round
+from quizapp.contests.services import user_may_enter
+from quizapp.errors import Conflict, Invalid, NotFound
+from quizapp.extensions import db
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+FINISHED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    attempt_id: int
+    status: str
+    score: int
+    max_score: int
+    correct_count: int
+    question_count: int
+    duration_seconds: float
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    saved_at: datetime
+    revision: int
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day in Vietnam, which the per-day attempt limit counts by."""
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def save_deadline(attempt: Attempt, round_: Round) -> datetime:
+    return attempt.deadline + timedelta(seconds=round_.grace_seconds)
+
+
+def remaining_seconds(attempt: Attempt, now: datetime) -> float:
+    if not attempt.is_in_progress:
+        return 0.0
+    return max(0.0, (attempt.deadline - now).total_seconds())
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def get_attempt(user: User, attempt_id: int, now: datetime) -> Attempt:
+    """The user's own attempt, expired first if its time is up; anyone else's is 404."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id:
+        raise NotFound("No such attempt.")
+    if expire_if_overdue(attempt, now):
+        db.session.commit()
+    return attempt
+
+
+def expire_if_overdue(attempt: Attempt, now: datetime) -> bool:
+    """Lazy expiry: an in-progress attempt past deadline + grace is closed at its deadline."""
+    if attempt.is_in_progress and now > save_deadline(attempt, attempt.round):
+        _finish(attempt, now)
+        return True
+    return False
+
+
+def in_progress_attempt(user: User, round_: Round) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(
+            Attempt.user_id == user.id,
+            Attempt.round_id == round_.id,
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+        )
+    )
+
+
+def attempts_of(user: User, round_: Round) -> list[Attempt]:
+    return list(
+        db.session.scalars(
+            select(Attempt)
+            .where(Attempt.user_id == user.id, Attempt.round_id == round_.id)
+            .order_by(Attempt.number)
+        )
+    )
+
+
+# --- starting ------------------------------------------------------------------------------
+
+
+def start_attempt(
+    user: User,
+    round_: Round,
+    now: datetime,
+    *,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    rng: random.Random | None = None,
+) -> tuple[Attempt, bool]:
+    """Resume the attempt in progress, or start a new one; returns (attempt, created).
+
+    The database has the last word: attempt numbers, per-day numbers and "one attempt in
+    progress" are unique constraints, so simultaneous Start presses make one attempt.
+    """
+    current = in_progress_attempt(user, round_)
+    if current is not None:
+        if not expire_if_overdue(current, now):
+            return current, False
+        db.session.commit()
+    if now < round_.opens_at:
+        raise Conflict("This round has not opened yet.", code="round_not_open")
+    if now >= round_.closes_at:
+        raise Conflict("This round is closed.", code="round_closed")
+    if not user_may_enter(user, round_.contest):
+        raise NotFound("No such round.")
+
+    used = db.session.scalar(
+        select(func.count())
+        .select_from(Attempt)
+        .where(Attempt.user_id == user.id, Attempt.round_id == round_.id)
+    )
+    if used >= round_.max_attempts:
+        raise Conflict(
+            f"You have used all {round_.max_attempts} attempts for this round.",
+            code="attempt_limit",
+        )
+    day = local_day(now)
+    used_today = db.session.scalar(
+        select(func.count())
+        .select_from(Attempt)
+        .where(Attempt.user_id == user.id, Attempt.round_id == round_.id, Attempt.day == day)
+    )
+    if round_.daily_limit and used_today >= round_.daily_limit:
+        raise Conflict(
+            f"You have used all {round_.daily_limit} attempts allowed today; come back tomorrow.",
+            code="daily_limit",
+        )
+
+    attempt = Attempt(
+        user_id=user.id,
+        round_id=round_.id,
+        number=used + 1,
+        day=day,
+        day_number=used_today + 1,
+        status=AttemptStatus.IN_PROGRESS,
+        started_at=now,
+        deadline=min(now + round_.time_limit, round_.closes_at),
+        max_score=round_.question_count,
+        ip=ip,
+        user_agent=(user_agent or "")[:512] or None,
+    )
+    _fill_questions(attempt, round_, rng or random.SystemRandom())
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request for the same person won the race: hand back its attempt.
+        db.session.rollback()
+        current = in_progress_attempt(user, round_)
+        if current is None:
+            raise Conflict(
+                "Another attempt was just started or finished; reload the page.",
+                code="attempt_race",
+            ) from None
+        return current, False
+    return attempt, True
+
+
+def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None:
+    """Draw the blueprint at random and freeze each question with its option order."""
+    chosen: list[int] = []
+    for draw in round_.draws:
+        query = select(Question.id).where(
+            Question.category_id == draw.category_id, Question.is_active.is_(True)
+        )
+        if draw.difficulty:
+            query = query.where(Question.difficulty == draw.difficulty)
+        pool = [qid for qid in db.session.scalars(query) if qid not in chosen]
+        if len(pool) < draw.count:
+            raise Conflict(
+                "This round asks for more questions than its bank holds; "
+                "please tell the organizers.",
+                code="blueprint_short",
+            )
+        chosen.extend(rng.sample(pool, draw.count))
+    if not chosen:
+        raise Conflict("This round has no questions yet.", code="blueprint_empty")
+    questions = {
+        q.id: q
+        for q in db.session.scalars(
+            select(Question).where(Question.id.in_(chosen)).options(selectinload(Question.options))
+        )
+    }
+    rng.shuffle(chosen)
+    for position, question_id in enumerate(chosen, start=1):
+        question = questions[question_id]
+        options = list(question.options)
+        if question.shuffle_options:
+            rng.shuffle(options)
+        attempt_question = AttemptQuestion(
+            question_id=question.id,
+            position=position,
+            snapshot={
+                "kind": question.kind,
+                "text": question.text,
+                "explanation": question.explanation,
+                "source": question.source,
+                "options": [
+                    {"id": o.id, "text": o.text, "correct": o.is_correct} for o in options
+                ],
+            },
+        )
+        attempt_question.answer = Answer(attempt=attempt, selected=[], revision=0)
+        attempt.questions.append(attempt_question)
+
+
+# --- answering -----------------------------------------------------------------------------
+
+
+def save_answer(
+    user: User,
+    attempt_id: int,
+    question_id: int,
+    option_ids: list,
+    now: datetime,
+    *,
+    base_revision: int | None = None,
+) -> SavedAnswer:
+    """Record the options chosen for one question: the hot path, two statements.
+
+    With `base_revision`, the save applies only if nobody saved since that revision (a second
+    tab or a replayed request gets 409 and changes nothing).
+    """
+    row = db.session.execute(
+        select(
+            Attempt.user_id,
+            Attempt.status,
+            Attempt.deadline,
+            Round.grace_seconds,
+            AttemptQuestion.id,
+            AttemptQuestion.snapshot,
+        )
+        .join(Round, Round.id == Attempt.round_id)
+        .join(
+            AttemptQuestion,
+            and_(AttemptQuestion.attempt_id == Attempt.id, AttemptQuestion.question_id == question_id),
+        )
+        .where(Attempt.id == attempt_id)
+        .with_for_update(read=True, of=Attempt)
+    ).one_or_none()
+    if row is None or row.user_id != user.id:
+        raise NotFound("No such attempt or question.")
+    if row.status != AttemptStatus.IN_PROGRESS:
+        raise Conflict("This attempt has been submitted; answers can no longer change.",
+                       code="attempt_closed")
+    if now > row.deadline + timedelta(seconds=row.grace_seconds):
+        attempt = db.session.get(Attempt, attempt_id)
+        expire_if_overdue(attempt, now)
+        db.session.commit()
+        raise Conflict("Time is up; this answer was not saved.", code="deadline_passed")
+
+    selected = _validate_selection(option_ids, row.snapshot)
+    still_open = exists().where(
+        Attempt.id == attempt_id, Attempt.status == AttemptStatus.IN_PROGRESS
+    )
+    statement = (
+        update(Answer)
+        .where(Answer.attempt_question_id == row.id, still_open)
+        .values(selected=selected, saved_at=now, revision=Answer.revision + 1)
+        .returning(Answer.revision)
+        .execution_options(synchronize_session=False)
+    )
+    if base_revision is not None:
+        statement = statement.where(Answer.revision == base_revision)
+    revision = db.session.scalar(statement)
+    if revision is None:
+        db.session.rollback()
+        if base_revision is not None and in_progress(attempt_id):
+            raise Conflict(
+                "This answer was changed elsewhere (another tab or device); reload to see it.",
+                code="stale_revision",
+            )
+        raise Conflict("This attempt has been submitted; answers can no longer change.",
+                       code="attempt_closed")
+    db.session.commit()
+    return SavedAnswer(saved_at=now, revision=revision)
+
+
+def in_progress(attempt_id: int) -> bool:
+    status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt_id))
+    return status == AttemptStatus.IN_PROGRESS
+
+
+def _validate_selection(option_ids, snapshot: dict) -> list[int]:
+    if not isinstance(option_ids, list) or not all(
+        isinstance(option, int) and not isinstance(option, bool) for option in option_ids
+    ):
+        raise Invalid("option_ids must be a list of option ids (integers).")
+    allowed = {option["id"] for option in snapshot["options"]}
+    unknown = [option for option in option_ids if option not in allowed]
+    if unknown:
+        raise Invalid(f"Options {unknown} do not belong to this question.", code="unknown_option")
+    if len(set(option_ids)) != len(option_ids):
+        raise Invalid("An option was chosen twice.")
+    if snapshot["kind"] != QuestionKind.MULTIPLE and len(option_ids) > 1:
+        raise Invalid("This question takes exactly one answer.", code="single_answer")
+    return sorted(option_ids)
+
+
+def save_prediction(user: User, attempt_id: int, value, now: datetime) -> int:
+    """Store the answer to the round's prediction question (a whole number ≥ 0)."""
+    attempt = get_attempt(user, attempt_id, now)
+    if not attempt.round.prediction_question:
+        raise Invalid("This round has no prediction question.", code="no_prediction")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
+        raise Invalid("The prediction must be a whole number from 0 upwards.")
+    if not attempt.is_in_progress:
+        raise Conflict("This attempt has been submitted; the prediction can no longer change.",
+                       code="attempt_closed")
+    if now > save_deadline(attempt, attempt.round):
+        raise Conflict("Time is up; the prediction was not saved.", code="deadline_passed")
+    attempt.prediction = value
+    db.session.commit()
+    return value
+
+
+# --- finishing -----------------------------------------------------------------------------
+
+
+def submit_attempt(user: User, attempt_id: int, now: datetime) -> AttemptResult:
+    """Finish the attempt and score it; a second submit returns the first result."""
+    attempt = db.session.scalar(
+        select(Attempt).where(Attempt.id == attempt_id).with_for_update()
+    )
+    if attempt is None or attempt.user_id != user.id:
+        raise NotFound("No such attempt.")
+    if attempt.is_in_progress:
+        _finish(attempt, now)
+        db.session.commit()
+    return result_of(attempt)
+
+
+def _finish(attempt: Attempt, now: datetime) -> None:
+    """Close and score from what was saved; late closes are stamped at the deadline."""
+    if now > save_deadline(attempt, attempt.round):
+        attempt.status = AttemptStatus.EXPIRED
+        attempt.submitted_at = attempt.deadline
+    else:
+        attempt.status = AttemptStatus.SUBMITTED
+        attempt.submitted_at = now
+    attempt.duration = (min(attempt.submitted_at, attempt.deadline) - attempt.started_at).total_seconds()
+    rows = db.session.execute(
+        select(AttemptQuestion.snapshot, Answer.selected)
+        .join(Answer, Answer.attempt_question_id == AttemptQuestion.id)
+        .where(AttemptQuestion.attempt_id == attempt.id)
+    ).all()
+    correct = sum(1 for snapshot, selected in rows if is_correct(snapshot, selected))
+    attempt.correct_count = correct
+    attempt.score = correct
+    attempt.max_score = len(rows)
+
+
+def is_correct(snapshot: dict, selected: list[int]) -> bool:
+    """All or nothing: exactly the correct options, no more, no fewer."""
+    correct = {option["id"] for option in snapshot["options"] if option["correct"]}
+    return bool(correct) and set(selected or []) == correct
+
+
+def result_of(attempt: Attempt) -> AttemptResult:
+    return AttemptResult(
+        attempt_id=attempt.id,
+        status=attempt.status,
+        score=attempt.score or 0,
+        max_score=attempt.max_score,
+        correct_count=attempt.correct_count or 0,
+        question_count=attempt.max_score,
+        duration_seconds=attempt.duration or 0.0,
+        submitted_at=attempt.submitted_at,
+    )
+
+
+def close_expired(now: datetime) -> int:
+    """Expire every in-progress attempt whose deadline and grace have passed; returns how many."""
+    candidates = db.session.scalars(
+        select(Attempt)
+        .where(Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline < now)
+        .options(selectinload(Attempt.round))
+    ).all()
+    closed = sum(1 for attempt in candidates if expire_if_overdue(attempt, now))
+    db.session.commit()
+    return closed

@@ -1,0 +1,76 @@
+"""Units (the organisation tree) and user accounts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quizapp.clock import utcnow
+from quizapp.db_types import UTCDateTime
+from quizapp.extensions import db
+
+
+class Role(enum.StrEnum):
+    """What an account may do."""
+
+    PARTICIPANT = "participant"
+    ORGANIZER = "organizer"
+    HR = "hr"
+    ADMIN = "admin"
+
+
+class Unit(db.Model):
+    """An organisational unit (đơn vị); units form a tree."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    headcount: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    """A person with a login: participant, organizer, HR officer or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(255), unique=True)  # stored lower-cased
+    full_name: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.PARTICIPANT, index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    employee_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    position: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(255))
+    date_of_birth: Mapped[date | None]
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def is_staff(self) -> bool:
+        """Organizers and admins run contests and never appear in rankings."""
+        return self.role in (Role.ORGANIZER, Role.ADMIN)
+
+    def __repr__(self) -> str:
+        return f"<User {self.login}>"

@@ -1,0 +1,80 @@
+"""Login, logout and registration pages."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from quizapp.auth.forms import LoginForm, RegisterForm
+from quizapp.auth.services import (
+    NewUser,
+    authenticate,
+    create_user,
+    registration_units,
+    self_registration_open,
+)
+from quizapp.errors import ServiceError
+from quizapp.extensions import db
+
+blueprint = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only paths on this site; anything else goes home."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("contests.home")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("contests.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.login.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=True)
+            return redirect(safe_next(request.args.get("next")))
+        flash(_("Wrong login or password."), "error")
+    return render_template("auth/login.html", form=form,
+                           registration_open=self_registration_open())
+
+
+@blueprint.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/register", methods=["GET", "POST"])
+def register():
+    if not self_registration_open():
+        flash(_("Registration is closed; ask your unit for an account."), "error")
+        return redirect(url_for("auth.login"))
+    form = RegisterForm()
+    form.unit_id.choices = [(unit.id, unit.name) for unit in registration_units()]
+    if form.validate_on_submit():
+        from quizapp.auth.models import Unit
+
+        unit = db.session.get(Unit, form.unit_id.data)
+        try:
+            user = create_user(NewUser(
+                login=form.login.data,
+                password=form.password.data,
+                full_name=form.full_name.data,
+                unit_code=unit.code if unit else None,
+                email=form.email.data or None,
+            ))
+        except ServiceError as error:
+            form.login.errors.append(_("This login is already taken.")
+                                     if error.status == 409 else error.message)
+        else:
+            login_user(user, remember=True)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(url_for("contests.home"))
+    return render_template("auth/register.html", form=form)

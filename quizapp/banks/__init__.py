@@ -1,0 +1,1 @@
+"""Question banks: models, formats, import."""

@@ -1,0 +1,1 @@
+"""Contests and rounds as participants see them."""

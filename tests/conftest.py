@@ -1,0 +1,140 @@
+"""Fixtures: one app per session on a migrated database, cleaned between tests; a movable clock."""
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from quizapp import create_app
+from quizapp.auth.models import Role, Unit, User
+from quizapp.auth.services import hash_password
+from quizapp.banks.models import Category, QuestionBank
+from quizapp.banks.services import import_bank
+from quizapp.clock import FrozenClock
+from quizapp.config import TestConfig
+from quizapp.contests.models import Contest, Round, RoundDraw
+from quizapp.extensions import db
+
+DATA = Path(__file__).parent / "data"
+START = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam, a Monday
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("QUIZAPP_TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    )
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": url, "CLOCK": FrozenClock(START)})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    """Each test starts with empty tables and the clock at START."""
+    yield
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+    app.extensions["quizapp.clock"].at = START
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def clock(app) -> FrozenClock:
+    return app.extensions["quizapp.clock"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_unit(ctx):
+    def make(code="U1", name=None, parent=None, headcount=None) -> Unit:
+        unit = Unit(code=code, name=name or f"Đơn vị {code}", parent=parent, headcount=headcount)
+        db.session.add(unit)
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def make_user(ctx):
+    counter = iter(range(1, 100000))
+
+    def make(login=None, password="secret123", role=Role.PARTICIPANT, unit=None,
+             full_name=None) -> User:
+        n = next(counter)
+        user = User(login=(login or f"user{n}@example.vn").lower(),
+                    full_name=full_name or f"Người dùng {n}",
+                    password_hash=hash_password(password), role=role, unit=unit)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def bank(ctx) -> QuestionBank:
+    """The small test bank: 4 questions on CCHC, 4 on digital transformation."""
+    report = import_bank((DATA / "small-bank.yaml").read_bytes(), "small-bank.yaml")
+    assert report.ok, report.problems
+    return db.session.scalar(select(QuestionBank))
+
+
+@pytest.fixture
+def make_round(ctx, bank):
+    def make(*, opens_at=None, closes_at=None, draw=None, audience=(), ranking=None,
+             **fields) -> Round:
+        categories = {c.name: c for c in db.session.scalars(select(Category))}
+        draws = [
+            RoundDraw(position=i, category=categories[name], count=count, difficulty=difficulty)
+            for i, (name, count, difficulty) in enumerate(
+                draw or [("Cải cách hành chính", 4, None), ("Chuyển đổi số", 4, None)]
+            )
+        ]
+        contest = Contest(slug=f"contest-{db.session.query(Contest).count() + 1}",
+                          title="Cuộc thi thử", audience=list(audience), public_leaderboard=True)
+        if ranking:
+            contest.ranking = ranking
+        round_ = Round(
+            contest=contest, number=1, title="Tuần 1",
+            opens_at=opens_at or START - timedelta(hours=1),
+            closes_at=closes_at or START + timedelta(days=7),
+            draws=draws, **fields,
+        )
+        db.session.add(round_)
+        db.session.commit()
+        return round_
+
+    return make
+
+
+def api_login(client, login: str, password: str = "secret123") -> str:
+    """Log in through the API; returns the CSRF token for writes."""
+    response = client.post("/api/v1/login", json={"login": login, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["csrf_token"]
