@@ -4,13 +4,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import click
 import yaml
+from flask import current_app
 from sqlalchemy import func, select
 
 from quizapp.auth.models import Role, Unit
 from quizapp.auth.services import NewUser, create_unit, create_user, find_user
 from quizapp.banks.models import QuestionBank
 from quizapp.banks.services import import_bank
+from quizapp.clock import now as clock_now
 from quizapp.contests.models import Contest
 from quizapp.contests.services import create_contest_from_file
 from quizapp.extensions import db
@@ -57,8 +60,9 @@ def seed_demo(now: datetime, password: str) -> DemoReport:
     db.session.commit()
     for login, name, role, unit in ACCOUNTS:
         if find_user(login) is None:
-            create_user(NewUser(login=login, password=password, full_name=name, role=role,
-                                unit_code=unit))
+            create_user(
+                NewUser(login=login, password=password, full_name=name, role=role, unit_code=unit)
+            )
             report.created_users += 1
         report.logins.append((login, password, role))
 
@@ -87,22 +91,41 @@ def demo_contest_yaml(now: datetime) -> str:
         "title": "Tìm hiểu kiến thức về chuyển đổi số và cải cách hành chính (demo)",
         "description": "Cuộc thi trực tuyến dành cho cán bộ, công chức, viên chức.",
         "rules": "Mỗi lượt thi gồm các câu hỏi trắc nghiệm chọn ngẫu nhiên từ ngân hàng câu hỏi, "
-                 "làm trong 15 phút. Mỗi người được thi tối đa 3 lượt, tính lượt có kết quả cao "
-                 "nhất. Khi điểm bằng nhau, xét câu hỏi dự đoán, rồi thời gian làm bài.",
+        "làm trong 15 phút. Mỗi người được thi tối đa 3 lượt, tính lượt có kết quả cao "
+        "nhất. Khi điểm bằng nhau, xét câu hỏi dự đoán, rồi thời gian làm bài.",
         "self_registration": True,
         "public_leaderboard": True,
-        "rounds": [{
-            "title": "Tuần 1",
-            "opens_at": (now - timedelta(days=1)).isoformat(),
-            "closes_at": (now + timedelta(days=60)).isoformat(),
-            "time_limit_minutes": 15,
-            "max_attempts": 3,
-            "counting": "best",
-            "review": "immediate",
-            "grace_seconds": 15,
-            "prediction": {"question": "Theo bạn, tuần này có bao nhiêu người tham gia?",
-                           "target": "participants"},
-            "draw": draw,
-        }],
+        "rounds": [
+            {
+                "title": "Tuần 1",
+                "opens_at": (now - timedelta(days=1)).isoformat(),
+                "closes_at": (now + timedelta(days=60)).isoformat(),
+                "time_limit_minutes": 15,
+                "max_attempts": 3,
+                "counting": "best",
+                "review": "immediate",
+                "grace_seconds": 15,
+                "prediction": {
+                    "question": "Theo bạn, tuần này có bao nhiêu người tham gia?",
+                    "target": "participants",
+                },
+                "draw": draw,
+            }
+        ],
     }
     return yaml.safe_dump(contest, allow_unicode=True, sort_keys=False)
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load demo units, accounts, the shipped banks and one open contest."""
+    report = seed_demo(clock_now(), current_app.config["DEMO_PASSWORD"])
+    click.echo(
+        f"Demo data ready: {report.created_units} new unit(s), "
+        f"{report.created_users} new account(s); contest {report.contest!r}."
+    )
+    for bank in report.banks:
+        click.echo(f"  bank: {bank}")
+    click.echo(f"Demo logins (password for all: {current_app.config['DEMO_PASSWORD']}):")
+    for login, _password, role in report.logins:
+        click.echo(f"  {role:<12} {login}")

@@ -5,13 +5,13 @@ from werkzeug.exceptions import HTTPException
 
 
 class ServiceError(Exception):
-    """A rule said no; `message` tells the user what happened and what to do."""
+    """A rule said no; `message` (lazily translated) tells the user what to do about it."""
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None):
-        super().__init__(message)
+    def __init__(self, message, *, code: str | None = None):
+        super().__init__(str(message))
         self.message = message
         if code:
             self.code = code
@@ -50,7 +50,7 @@ def error_response(status: int, code: str, message: str):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def handle_service_error(error: ServiceError):
-        return error_response(error.status, error.code, error.message)
+        return error_response(error.status, error.code, str(error.message))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

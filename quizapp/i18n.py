@@ -4,12 +4,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 
 def select_locale() -> str:
     """Vietnamese unless the person chose English (?lang=en, remembered in the session)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang")
     if chosen in languages:

@@ -7,7 +7,22 @@ from quizapp.banks.models import Category, Option, Question, QuestionBank, Quest
 from quizapp.contests.models import Contest, Counting, ReviewPolicy, Round, RoundDraw
 
 __all__ = [
-    "Answer", "Attempt", "AttemptQuestion", "AttemptStatus", "AuditLog", "Category", "Contest",
-    "Counting", "Option", "Question", "QuestionBank", "QuestionKind", "ReviewPolicy", "Role",
-    "Round", "RoundDraw", "Unit", "User",
+    "Answer",
+    "Attempt",
+    "AttemptQuestion",
+    "AttemptStatus",
+    "AuditLog",
+    "Category",
+    "Contest",
+    "Counting",
+    "Option",
+    "Question",
+    "QuestionBank",
+    "QuestionKind",
+    "ReviewPolicy",
+    "Role",
+    "Round",
+    "RoundDraw",
+    "Unit",
+    "User",
 ]

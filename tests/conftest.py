@@ -28,8 +28,13 @@ def app(tmp_path_factory):
     url = os.environ.get("QUIZAPP_TEST_DATABASE_URL") or (
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     )
-    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": url, "CLOCK": FrozenClock(START)})
+    app = create_app(
+        {
+            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+            "SQLALCHEMY_DATABASE_URI": url,
+            "CLOCK": FrozenClock(START),
+        }
+    )
     with app.app_context():
         upgrade(directory=MIGRATIONS)
     return app
@@ -84,12 +89,17 @@ def make_unit(ctx):
 def make_user(ctx):
     counter = iter(range(1, 100000))
 
-    def make(login=None, password="secret123", role=Role.PARTICIPANT, unit=None,
-             full_name=None) -> User:
+    def make(
+        login=None, password="secret123", role=Role.PARTICIPANT, unit=None, full_name=None
+    ) -> User:
         n = next(counter)
-        user = User(login=(login or f"user{n}@example.vn").lower(),
-                    full_name=full_name or f"Người dùng {n}",
-                    password_hash=hash_password(password), role=role, unit=unit)
+        user = User(
+            login=(login or f"user{n}@example.vn").lower(),
+            full_name=full_name or f"Người dùng {n}",
+            password_hash=hash_password(password),
+            role=role,
+            unit=unit,
+        )
         db.session.add(user)
         db.session.commit()
         return user
@@ -107,8 +117,9 @@ def bank(ctx) -> QuestionBank:
 
 @pytest.fixture
 def make_round(ctx, bank):
-    def make(*, opens_at=None, closes_at=None, draw=None, audience=(), ranking=None,
-             **fields) -> Round:
+    def make(
+        *, opens_at=None, closes_at=None, draw=None, audience=(), ranking=None, **fields
+    ) -> Round:
         categories = {c.name: c for c in db.session.scalars(select(Category))}
         draws = [
             RoundDraw(position=i, category=categories[name], count=count, difficulty=difficulty)
@@ -116,15 +127,22 @@ def make_round(ctx, bank):
                 draw or [("Cải cách hành chính", 4, None), ("Chuyển đổi số", 4, None)]
             )
         ]
-        contest = Contest(slug=f"contest-{db.session.query(Contest).count() + 1}",
-                          title="Cuộc thi thử", audience=list(audience), public_leaderboard=True)
+        contest = Contest(
+            slug=f"contest-{db.session.query(Contest).count() + 1}",
+            title="Cuộc thi thử",
+            audience=list(audience),
+            public_leaderboard=True,
+        )
         if ranking:
             contest.ranking = ranking
         round_ = Round(
-            contest=contest, number=1, title="Tuần 1",
+            contest=contest,
+            number=1,
+            title="Tuần 1",
             opens_at=opens_at or START - timedelta(hours=1),
             closes_at=closes_at or START + timedelta(days=7),
-            draws=draws, **fields,
+            draws=draws,
+            **fields,
         )
         db.session.add(round_)
         db.session.commit()

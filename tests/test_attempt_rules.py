@@ -55,13 +55,19 @@ def test_save_accepted_within_grace_refused_after(make_user, make_round, clock):
     attempt, _ = start_attempt(user, round_, clock.at)
     qid = attempt.questions[0].question_id
 
-    saved = save_answer(user, attempt.id, qid, correct_ids(attempt), attempt.deadline
-                        + timedelta(seconds=15))
+    saved = save_answer(
+        user, attempt.id, qid, correct_ids(attempt), attempt.deadline + timedelta(seconds=15)
+    )
     assert saved.revision == 1
 
     with pytest.raises(Conflict) as refused:
-        save_answer(user, attempt.id, qid, [wrong_id(attempt)],
-                    attempt.deadline + timedelta(seconds=15, microseconds=1))
+        save_answer(
+            user,
+            attempt.id,
+            qid,
+            [wrong_id(attempt)],
+            attempt.deadline + timedelta(seconds=15, microseconds=1),
+        )
     assert refused.value.code == "deadline_passed"
     db.session.expire_all()
     assert attempt.questions[0].answer.selected == correct_ids(attempt)
@@ -234,12 +240,12 @@ def test_stale_revision_is_refused(make_user, make_round, clock):
     user = make_user()
     attempt, _ = start_attempt(user, make_round(), clock.at)
     aq = attempt.questions[0]
-    first = save_answer(user, attempt.id, aq.question_id, [aq.option_ids[0]], clock.at,
-                        base_revision=0)
+    first = save_answer(
+        user, attempt.id, aq.question_id, [aq.option_ids[0]], clock.at, base_revision=0
+    )
     assert first.revision == 1
     with pytest.raises(Conflict) as stale:
-        save_answer(user, attempt.id, aq.question_id, [aq.option_ids[1]], clock.at,
-                    base_revision=0)
+        save_answer(user, attempt.id, aq.question_id, [aq.option_ids[1]], clock.at, base_revision=0)
     assert stale.value.code == "stale_revision"
     db.session.expire_all()
     assert aq.answer.selected == [aq.option_ids[0]] and aq.answer.revision == 1
@@ -247,8 +253,9 @@ def test_stale_revision_is_refused(make_user, make_round, clock):
 
 def test_prediction_is_stored_with_the_attempt(make_user, make_round, clock):
     user = make_user()
-    round_ = make_round(prediction_question="Bao nhiêu người tham gia?",
-                        prediction_target="participants")
+    round_ = make_round(
+        prediction_question="Bao nhiêu người tham gia?", prediction_target="participants"
+    )
     attempt, _ = start_attempt(user, round_, clock.at)
     save_prediction(user, attempt.id, 269, clock.at)
     with pytest.raises(Invalid):
@@ -276,8 +283,14 @@ def test_questions_and_options_are_shuffled_per_attempt_except_fixed_ones(
         fixed_orders.add(tuple(o["text"] for o in fixed.snapshot["options"]))
     assert len(orders) > 1
     assert len(option_orders) > 1
-    assert fixed_orders == {("Nghị quyết 30c/NQ-CP", "Nghị quyết 76/NQ-CP",
-                             "Quyết định 749/QĐ-TTg", "Tất cả các đáp án trên")}
+    assert fixed_orders == {
+        (
+            "Nghị quyết 30c/NQ-CP",
+            "Nghị quyết 76/NQ-CP",
+            "Quyết định 749/QĐ-TTg",
+            "Tất cả các đáp án trên",
+        )
+    }
 
 
 def test_blueprint_draws_by_category_and_difficulty(make_user, make_round, clock):

@@ -2,13 +2,17 @@
 
 
 def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _json(schema_ref: str, description: str = "OK") -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
 
 
 def _body(schema: dict) -> dict:
@@ -30,8 +34,8 @@ OPENAPI = {
         "title": "Contest platform API",
         "version": "1.0.0",
         "description": "Timed quizzes on administrative reform and digital transformation. "
-                       "Log in to get a session cookie and a CSRF token; send the token as "
-                       "X-CSRFToken on every write. The server is the only clock.",
+        "Log in to get a session cookie and a CSRF token; send the token as "
+        "X-CSRFToken on every write. The server is the only clock.",
     },
     "servers": [{"url": "/"}],
     "components": {
@@ -43,21 +47,30 @@ OPENAPI = {
             "Error": {
                 "type": "object",
                 "required": ["error"],
-                "properties": {"error": {
-                    "type": "object", "required": ["code", "message"],
-                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-                }},
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    }
+                },
             },
             "User": {
                 "type": "object",
-                "properties": {"id": ID, "login": {"type": "string"},
-                               "full_name": {"type": "string"}, "role": {"type": "string"},
-                               "unit": {"type": ["string", "null"]}},
+                "properties": {
+                    "id": ID,
+                    "login": {"type": "string"},
+                    "full_name": {"type": "string"},
+                    "role": {"type": "string"},
+                    "unit": {"type": ["string", "null"]},
+                },
             },
             "Round": {
                 "type": "object",
                 "properties": {
-                    "id": ID, "contest": {"type": "string"}, "number": {"type": "integer"},
+                    "id": ID,
+                    "contest": {"type": "string"},
+                    "number": {"type": "integer"},
                     "title": {"type": "string"},
                     "state": {"enum": ["upcoming", "open", "closed"]},
                     "opens_at": {"type": "string", "format": "date-time"},
@@ -73,22 +86,37 @@ OPENAPI = {
                 "type": "object",
                 "required": ["id", "position", "text", "multiple", "options", "selected"],
                 "properties": {
-                    "id": ID, "position": {"type": "integer"}, "text": {"type": "string"},
+                    "id": ID,
+                    "position": {"type": "integer"},
+                    "text": {"type": "string"},
                     "multiple": {"type": "boolean"},
-                    "options": {"type": "array", "items": {
-                        "type": "object", "properties": {"id": ID, "text": {"type": "string"}}}},
+                    "options": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"id": ID, "text": {"type": "string"}},
+                        },
+                    },
                     "selected": {"type": "array", "items": ID},
                     "revision": {"type": "integer"},
                 },
             },
             "Result": {
                 "type": "object",
-                "required": ["score", "max_score", "correct_count", "question_count",
-                             "duration_seconds", "submitted_at"],
+                "required": [
+                    "score",
+                    "max_score",
+                    "correct_count",
+                    "question_count",
+                    "duration_seconds",
+                    "submitted_at",
+                ],
                 "properties": {
                     "status": {"enum": ["submitted", "expired"]},
-                    "score": {"type": "integer"}, "max_score": {"type": "integer"},
-                    "correct_count": {"type": "integer"}, "question_count": {"type": "integer"},
+                    "score": {"type": "integer"},
+                    "max_score": {"type": "integer"},
+                    "correct_count": {"type": "integer"},
+                    "question_count": {"type": "integer"},
                     "duration_seconds": {"type": "number"},
                     "submitted_at": {"type": "string", "format": "date-time"},
                 },
@@ -97,115 +125,248 @@ OPENAPI = {
                 "type": "object",
                 "required": ["id", "status", "deadline", "remaining_seconds", "questions"],
                 "properties": {
-                    "id": ID, "round_id": ID, "number": {"type": "integer"},
+                    "id": ID,
+                    "round_id": ID,
+                    "number": {"type": "integer"},
                     "status": {"enum": ["in_progress", "submitted", "expired"]},
                     "started_at": {"type": "string", "format": "date-time"},
                     "deadline": {"type": "string", "format": "date-time"},
                     "remaining_seconds": {"type": "number"},
                     "grace_seconds": {"type": "integer"},
-                    "questions": {"type": "array",
-                                  "items": {"$ref": "#/components/schemas/Question"}},
-                    "prediction": {"type": ["object", "null"], "properties": {
-                        "question": {"type": "string"}, "value": {"type": ["integer", "null"]}}},
+                    "questions": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Question"},
+                    },
+                    "prediction": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "question": {"type": "string"},
+                            "value": {"type": ["integer", "null"]},
+                        },
+                    },
                     "result": {"$ref": "#/components/schemas/Result"},
                 },
             },
             "LeaderboardEntry": {
                 "type": "object",
                 "properties": {
-                    "rank": {"type": "integer"}, "name": {"type": "string"},
-                    "unit": {"type": ["string", "null"]}, "score": {"type": "integer"},
-                    "max_score": {"type": "integer"}, "duration_seconds": {"type": "number"},
+                    "rank": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "unit": {"type": ["string", "null"]},
+                    "score": {"type": "integer"},
+                    "max_score": {"type": "integer"},
+                    "duration_seconds": {"type": "number"},
                     "prediction": {"type": ["integer", "null"]},
                     "submitted_at": {"type": "string", "format": "date-time"},
-                    "decided_by": {"type": ["string", "null"], "enum": [
-                        None, "score", "prediction", "duration", "submitted_at", "attempt_id"]},
+                    "decided_by": {
+                        "type": ["string", "null"],
+                        "enum": [
+                            None,
+                            "score",
+                            "prediction",
+                            "duration",
+                            "submitted_at",
+                            "attempt_id",
+                        ],
+                    },
                 },
             },
         },
     },
     "paths": {
-        "/api/v1/login": {"post": {
-            "summary": "Log in",
-            "requestBody": _body({"type": "object", "required": ["login", "password"],
-                                  "properties": {"login": {"type": "string"},
-                                                 "password": {"type": "string"}}}),
-            "responses": {
-                "200": {"description": "Logged in", "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {
-                        "user": {"$ref": "#/components/schemas/User"},
-                        "csrf_token": {"type": "string"}}}}}},
-                "401": _error("Wrong login or password"),
-                "422": _error("Not a JSON object"),
-                "429": _error("Too many failed logins; wait and try again"),
-            },
-        }},
-        "/api/v1/logout": {"post": {
-            "summary": "Log out", "security": CSRF,
-            "responses": {"200": {"description": "Logged out"}, "401": NOT_LOGGED_IN},
-        }},
-        "/api/v1/rounds": {"get": {
-            "summary": "Rounds the user may take, with attempts used and allowed",
-            "security": SESSION,
-            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"rounds": {
-                    "type": "array", "items": {"$ref": "#/components/schemas/Round"}}}}}}},
-                "401": NOT_LOGGED_IN},
-        }},
-        "/api/v1/rounds/{round_id}/attempts": {"post": {
-            "summary": "Start an attempt, or resume the one in progress",
-            "security": CSRF, "parameters": [ROUND_ID],
-            "responses": {"201": _json("Attempt", "Started"), "200": _json("Attempt", "Resumed"),
-                          "401": NOT_LOGGED_IN, "404": NOT_FOUND,
-                          "409": _error("Round not open, closed, or attempt limit reached")},
-        }},
-        "/api/v1/attempts/{attempt_id}": {"get": {
-            "summary": "An attempt with its questions (never the correct answers)",
-            "security": SESSION, "parameters": [ATTEMPT_ID],
-            "responses": {"200": _json("Attempt"), "401": NOT_LOGGED_IN, "404": NOT_FOUND},
-        }},
-        "/api/v1/attempts/{attempt_id}/answers/{question_id}": {"put": {
-            "summary": "Save the options chosen for one question",
-            "security": CSRF, "parameters": [ATTEMPT_ID, QUESTION_ID],
-            "requestBody": _body({"type": "object", "required": ["option_ids"], "properties": {
-                "option_ids": {"type": "array", "items": ID},
-                "revision": {"type": "integer", "minimum": 0,
-                             "description": "the revision this change is based on"}}}),
-            "responses": {
-                "200": {"description": "Saved", "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {
-                        "saved_at": {"type": "string", "format": "date-time"},
-                        "revision": {"type": "integer"}}}}}},
-                "401": NOT_LOGGED_IN, "404": NOT_FOUND,
-                "409": _error("Past the deadline, already submitted, or a stale revision"),
-                "422": _error("Options not in the question, or more than one for a single answer"),
-            },
-        }},
-        "/api/v1/attempts/{attempt_id}/prediction": {"put": {
-            "summary": "Answer the round's prediction question",
-            "security": CSRF, "parameters": [ATTEMPT_ID],
-            "requestBody": _body({"type": "object", "required": ["value"], "properties": {
-                "value": {"type": "integer", "minimum": 0}}}),
-            "responses": {"200": {"description": "Saved"}, "401": NOT_LOGGED_IN,
-                          "404": NOT_FOUND, "409": _error("Past the deadline or submitted"),
-                          "422": _error("Not a whole number, or the round has no prediction")},
-        }},
-        "/api/v1/attempts/{attempt_id}/submit": {"post": {
-            "summary": "Submit and score; a second submit returns the first result",
-            "security": CSRF, "parameters": [ATTEMPT_ID],
-            "responses": {"200": _json("Result"), "401": NOT_LOGGED_IN, "404": NOT_FOUND},
-        }},
-        "/api/v1/rounds/{round_id}/leaderboard": {"get": {
-            "summary": "The round's standings by the ranking chain",
-            "security": SESSION,
-            "parameters": [ROUND_ID, {"name": "limit", "in": "query",
-                                      "schema": {"type": "integer", "minimum": 1,
-                                                 "maximum": 1000}}],
-            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"entries": {
-                    "type": "array",
-                    "items": {"$ref": "#/components/schemas/LeaderboardEntry"}}}}}}},
-                "401": NOT_LOGGED_IN, "404": NOT_FOUND, "422": _error("Bad limit")},
-        }},
+        "/api/v1/login": {
+            "post": {
+                "summary": "Log in",
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["login", "password"],
+                        "properties": {"login": {"type": "string"}, "password": {"type": "string"}},
+                    }
+                ),
+                "responses": {
+                    "200": {
+                        "description": "Logged in",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "user": {"$ref": "#/components/schemas/User"},
+                                        "csrf_token": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": _error("Wrong login or password"),
+                    "422": _error("Not a JSON object"),
+                    "429": _error("Too many failed logins; wait and try again"),
+                },
+            }
+        },
+        "/api/v1/logout": {
+            "post": {
+                "summary": "Log out",
+                "security": CSRF,
+                "responses": {"200": {"description": "Logged out"}, "401": NOT_LOGGED_IN},
+            }
+        },
+        "/api/v1/rounds": {
+            "get": {
+                "summary": "Rounds the user may take, with attempts used and allowed",
+                "security": SESSION,
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "rounds": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/Round"},
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": NOT_LOGGED_IN,
+                },
+            }
+        },
+        "/api/v1/rounds/{round_id}/attempts": {
+            "post": {
+                "summary": "Start an attempt, or resume the one in progress",
+                "security": CSRF,
+                "parameters": [ROUND_ID],
+                "responses": {
+                    "201": _json("Attempt", "Started"),
+                    "200": _json("Attempt", "Resumed"),
+                    "401": NOT_LOGGED_IN,
+                    "404": NOT_FOUND,
+                    "409": _error("Round not open, closed, or attempt limit reached"),
+                },
+            }
+        },
+        "/api/v1/attempts/{attempt_id}": {
+            "get": {
+                "summary": "An attempt with its questions (never the correct answers)",
+                "security": SESSION,
+                "parameters": [ATTEMPT_ID],
+                "responses": {"200": _json("Attempt"), "401": NOT_LOGGED_IN, "404": NOT_FOUND},
+            }
+        },
+        "/api/v1/attempts/{attempt_id}/answers/{question_id}": {
+            "put": {
+                "summary": "Save the options chosen for one question",
+                "security": CSRF,
+                "parameters": [ATTEMPT_ID, QUESTION_ID],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["option_ids"],
+                        "properties": {
+                            "option_ids": {"type": "array", "items": ID},
+                            "revision": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "the revision this change is based on",
+                            },
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": {
+                        "description": "Saved",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "saved_at": {"type": "string", "format": "date-time"},
+                                        "revision": {"type": "integer"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": NOT_LOGGED_IN,
+                    "404": NOT_FOUND,
+                    "409": _error("Past the deadline, already submitted, or a stale revision"),
+                    "422": _error(
+                        "Options not in the question, or more than one for a single answer"
+                    ),
+                },
+            }
+        },
+        "/api/v1/attempts/{attempt_id}/prediction": {
+            "put": {
+                "summary": "Answer the round's prediction question",
+                "security": CSRF,
+                "parameters": [ATTEMPT_ID],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["value"],
+                        "properties": {"value": {"type": "integer", "minimum": 0}},
+                    }
+                ),
+                "responses": {
+                    "200": {"description": "Saved"},
+                    "401": NOT_LOGGED_IN,
+                    "404": NOT_FOUND,
+                    "409": _error("Past the deadline or submitted"),
+                    "422": _error("Not a whole number, or the round has no prediction"),
+                },
+            }
+        },
+        "/api/v1/attempts/{attempt_id}/submit": {
+            "post": {
+                "summary": "Submit and score; a second submit returns the first result",
+                "security": CSRF,
+                "parameters": [ATTEMPT_ID],
+                "responses": {"200": _json("Result"), "401": NOT_LOGGED_IN, "404": NOT_FOUND},
+            }
+        },
+        "/api/v1/rounds/{round_id}/leaderboard": {
+            "get": {
+                "summary": "The round's standings by the ranking chain",
+                "security": SESSION,
+                "parameters": [
+                    ROUND_ID,
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "entries": {
+                                            "type": "array",
+                                            "items": {
+                                                "$ref": "#/components/schemas/LeaderboardEntry"
+                                            },
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": NOT_LOGGED_IN,
+                    "404": NOT_FOUND,
+                    "422": _error("Bad limit"),
+                },
+            }
+        },
     },
 }

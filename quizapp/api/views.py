@@ -49,8 +49,13 @@ def iso(moment) -> str | None:
 
 
 def user_json(user) -> dict:
-    return {"id": user.id, "login": user.login, "full_name": user.full_name, "role": user.role,
-            "unit": user.unit.code if user.unit else None}
+    return {
+        "id": user.id,
+        "login": user.login,
+        "full_name": user.full_name,
+        "role": user.role,
+        "unit": user.unit.code if user.unit else None,
+    }
 
 
 @blueprint.get("/openapi.json")
@@ -80,31 +85,36 @@ def logout():
 @api_login_required
 def rounds():
     cards = rounds_for_user(current_user, now())
-    return jsonify(rounds=[
-        {
-            "id": card.round.id,
-            "contest": card.round.contest.slug,
-            "number": card.round.number,
-            "title": card.round.title,
-            "state": card.state,
-            "opens_at": iso(card.round.opens_at),
-            "closes_at": iso(card.round.closes_at),
-            "time_limit_minutes": card.round.time_limit_minutes,
-            "question_count": card.round.question_count,
-            "attempts_used": card.attempts_used,
-            "attempts_allowed": card.attempts_allowed,
-            "in_progress_attempt": card.in_progress_id,
-        }
-        for card in cards
-    ])
+    return jsonify(
+        rounds=[
+            {
+                "id": card.round.id,
+                "contest": card.round.contest.slug,
+                "number": card.round.number,
+                "title": card.round.title,
+                "state": card.state,
+                "opens_at": iso(card.round.opens_at),
+                "closes_at": iso(card.round.closes_at),
+                "time_limit_minutes": card.round.time_limit_minutes,
+                "question_count": card.round.question_count,
+                "attempts_used": card.attempts_used,
+                "attempts_allowed": card.attempts_allowed,
+                "in_progress_attempt": card.in_progress_id,
+            }
+            for card in cards
+        ]
+    )
 
 
 @blueprint.post("/rounds/<int:round_id>/attempts")
 @api_login_required
 def start(round_id: int):
     attempt, created = start_attempt(
-        current_user, get_round(round_id), now(),
-        ip=request.remote_addr, user_agent=request.user_agent.string,
+        current_user,
+        get_round(round_id),
+        now(),
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
     )
     return jsonify(attempt_json(attempt)), 201 if created else 200
 
@@ -143,8 +153,14 @@ def answer(attempt_id: int, question_id: int):
     base_revision = body.get("revision")
     if base_revision is not None and (not isinstance(base_revision, int) or base_revision < 0):
         raise Invalid("revision must be a whole number.")
-    saved = save_answer(current_user, attempt_id, question_id, body.get("option_ids"), now(),
-                        base_revision=base_revision)
+    saved = save_answer(
+        current_user,
+        attempt_id,
+        question_id,
+        body.get("option_ids"),
+        now(),
+        base_revision=base_revision,
+    )
     return jsonify(saved_at=iso(saved.saved_at), revision=saved.revision)
 
 
@@ -185,17 +201,19 @@ def leaderboard(round_id: int):
     if not 1 <= limit <= 1000:
         raise Invalid("limit must be between 1 and 1000.")
     rows = standings(round_, now(), limit=limit)
-    return jsonify(entries=[
-        {
-            "rank": row.rank,
-            "name": row.name,
-            "unit": row.unit,
-            "score": row.score,
-            "max_score": row.max_score,
-            "duration_seconds": row.duration_seconds,
-            "prediction": row.prediction,
-            "submitted_at": iso(row.submitted_at),
-            "decided_by": row.decided_by,
-        }
-        for row in rows
-    ])
+    return jsonify(
+        entries=[
+            {
+                "rank": row.rank,
+                "name": row.name,
+                "unit": row.unit,
+                "score": row.score,
+                "max_score": row.max_score,
+                "duration_seconds": row.duration_seconds,
+                "prediction": row.prediction,
+                "submitted_at": iso(row.submitted_at),
+                "decided_by": row.decided_by,
+            }
+            for row in rows
+        ]
+    )

@@ -9,7 +9,6 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.auth.models import User
-from quizapp.clock import utcnow
 from quizapp.contests.models import Round
 from quizapp.db_types import UTCDateTime
 from quizapp.extensions import db
@@ -103,7 +102,9 @@ class Answer(db.Model):
     __table_args__ = (UniqueConstraint("attempt_question_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
     attempt_question_id: Mapped[int] = mapped_column(
         ForeignKey("attempt_questions.id", ondelete="CASCADE")
     )

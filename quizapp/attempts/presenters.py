@@ -44,14 +44,16 @@ def review_for(attempt: Attempt, now: datetime) -> Review:
     if show_answers:
         for aq in attempt.questions:
             selected = list(aq.answer.selected or []) if aq.answer else []
-            questions.append({
-                "position": aq.position,
-                "text": aq.snapshot["text"],
-                "options": aq.snapshot["options"],
-                "selected": selected,
-                "correct": is_correct(aq.snapshot, selected),
-                "explanation": aq.snapshot.get("explanation"),
-                "source": aq.snapshot.get("source"),
-            })
+            questions.append(
+                {
+                    "position": aq.position,
+                    "text": aq.snapshot["text"],
+                    "options": aq.snapshot["options"],
+                    "selected": selected,
+                    "correct": is_correct(aq.snapshot, selected),
+                    "explanation": aq.snapshot.get("explanation"),
+                    "source": aq.snapshot.get("source"),
+                }
+            )
     answers_from = attempt.round.closes_at if policy == ReviewPolicy.AFTER_CLOSE else None
     return Review(show_score, show_answers, answers_from, questions)

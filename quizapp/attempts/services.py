@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -69,7 +70,7 @@ def get_attempt(user: User, attempt_id: int, now: datetime) -> Attempt:
     """The user's own attempt, expired first if its time is up; anyone else's is 404."""
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
-        raise NotFound("No such attempt.")
+        raise NotFound(_l("No such attempt."))
     if expire_if_overdue(attempt, now):
         db.session.commit()
     return attempt
@@ -126,11 +127,11 @@ def start_attempt(
             return current, False
         db.session.commit()
     if now < round_.opens_at:
-        raise Conflict("This round has not opened yet.", code="round_not_open")
+        raise Conflict(_l("This round has not opened yet."), code="round_not_open")
     if now >= round_.closes_at:
-        raise Conflict("This round is closed.", code="round_closed")
+        raise Conflict(_l("This round is closed."), code="round_closed")
     if not user_may_enter(user, round_.contest):
-        raise NotFound("No such round.")
+        raise NotFound(_l("No such round."))
 
     used = db.session.scalar(
         select(func.count())
@@ -139,7 +140,7 @@ def start_attempt(
     )
     if used >= round_.max_attempts:
         raise Conflict(
-            f"You have used all {round_.max_attempts} attempts for this round.",
+            _l("You have used all %(n)s attempts for this round.", n=round_.max_attempts),
             code="attempt_limit",
         )
     day = local_day(now)
@@ -150,7 +151,10 @@ def start_attempt(
     )
     if round_.daily_limit and used_today >= round_.daily_limit:
         raise Conflict(
-            f"You have used all {round_.daily_limit} attempts allowed today; come back tomorrow.",
+            _l(
+                "You have used all %(n)s attempts allowed today; come back tomorrow.",
+                n=round_.daily_limit,
+            ),
             code="daily_limit",
         )
 
@@ -177,7 +181,7 @@ def start_attempt(
         current = in_progress_attempt(user, round_)
         if current is None:
             raise Conflict(
-                "Another attempt was just started or finished; reload the page.",
+                _l("Another attempt was just started or finished; reload the page."),
                 code="attempt_race",
             ) from None
         return current, False
@@ -196,13 +200,15 @@ def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None
         pool = [qid for qid in db.session.scalars(query) if qid not in chosen]
         if len(pool) < draw.count:
             raise Conflict(
-                "This round asks for more questions than its bank holds; "
-                "please tell the organizers.",
+                _l(
+                    "This round asks for more questions than its bank holds; "
+                    "please tell the organizers."
+                ),
                 code="blueprint_short",
             )
         chosen.extend(rng.sample(pool, draw.count))
     if not chosen:
-        raise Conflict("This round has no questions yet.", code="blueprint_empty")
+        raise Conflict(_l("This round has no questions yet."), code="blueprint_empty")
     questions = {
         q.id: q
         for q in db.session.scalars(
@@ -223,9 +229,7 @@ def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None
                 "text": question.text,
                 "explanation": question.explanation,
                 "source": question.source,
-                "options": [
-                    {"id": o.id, "text": o.text, "correct": o.is_correct} for o in options
-                ],
+                "options": [{"id": o.id, "text": o.text, "correct": o.is_correct} for o in options],
             },
         )
         attempt_question.answer = Answer(attempt=attempt, selected=[], revision=0)
@@ -261,21 +265,25 @@ def save_answer(
         .join(Round, Round.id == Attempt.round_id)
         .join(
             AttemptQuestion,
-            and_(AttemptQuestion.attempt_id == Attempt.id, AttemptQuestion.question_id == question_id),
+            and_(
+                AttemptQuestion.attempt_id == Attempt.id, AttemptQuestion.question_id == question_id
+            ),
         )
         .where(Attempt.id == attempt_id)
         .with_for_update(read=True, of=Attempt)
     ).one_or_none()
     if row is None or row.user_id != user.id:
-        raise NotFound("No such attempt or question.")
+        raise NotFound(_l("No such attempt or question."))
     if row.status != AttemptStatus.IN_PROGRESS:
-        raise Conflict("This attempt has been submitted; answers can no longer change.",
-                       code="attempt_closed")
+        raise Conflict(
+            _l("This attempt has been submitted; answers can no longer change."),
+            code="attempt_closed",
+        )
     if now > row.deadline + timedelta(seconds=row.grace_seconds):
         attempt = db.session.get(Attempt, attempt_id)
         expire_if_overdue(attempt, now)
         db.session.commit()
-        raise Conflict("Time is up; this answer was not saved.", code="deadline_passed")
+        raise Conflict(_l("Time is up; this answer was not saved."), code="deadline_passed")
 
     selected = _validate_selection(option_ids, row.snapshot)
     still_open = exists().where(
@@ -295,11 +303,13 @@ def save_answer(
         db.session.rollback()
         if base_revision is not None and in_progress(attempt_id):
             raise Conflict(
-                "This answer was changed elsewhere (another tab or device); reload to see it.",
+                _l("This answer was changed elsewhere (another tab or device); reload to see it."),
                 code="stale_revision",
             )
-        raise Conflict("This attempt has been submitted; answers can no longer change.",
-                       code="attempt_closed")
+        raise Conflict(
+            _l("This attempt has been submitted; answers can no longer change."),
+            code="attempt_closed",
+        )
     db.session.commit()
     return SavedAnswer(saved_at=now, revision=revision)
 
@@ -313,15 +323,18 @@ def _validate_selection(option_ids, snapshot: dict) -> list[int]:
     if not isinstance(option_ids, list) or not all(
         isinstance(option, int) and not isinstance(option, bool) for option in option_ids
     ):
-        raise Invalid("option_ids must be a list of option ids (integers).")
+        raise Invalid(_l("option_ids must be a list of option ids (integers)."))
     allowed = {option["id"] for option in snapshot["options"]}
     unknown = [option for option in option_ids if option not in allowed]
     if unknown:
-        raise Invalid(f"Options {unknown} do not belong to this question.", code="unknown_option")
+        raise Invalid(
+            _l("Options %(ids)s do not belong to this question.", ids=unknown),
+            code="unknown_option",
+        )
     if len(set(option_ids)) != len(option_ids):
-        raise Invalid("An option was chosen twice.")
+        raise Invalid(_l("An option was chosen twice."))
     if snapshot["kind"] != QuestionKind.MULTIPLE and len(option_ids) > 1:
-        raise Invalid("This question takes exactly one answer.", code="single_answer")
+        raise Invalid(_l("This question takes exactly one answer."), code="single_answer")
     return sorted(option_ids)
 
 
@@ -329,14 +342,16 @@ def save_prediction(user: User, attempt_id: int, value, now: datetime) -> int:
     """Store the answer to the round's prediction question (a whole number ≥ 0)."""
     attempt = get_attempt(user, attempt_id, now)
     if not attempt.round.prediction_question:
-        raise Invalid("This round has no prediction question.", code="no_prediction")
+        raise Invalid(_l("This round has no prediction question."), code="no_prediction")
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
-        raise Invalid("The prediction must be a whole number from 0 upwards.")
+        raise Invalid(_l("The prediction must be a whole number from 0 upwards."))
     if not attempt.is_in_progress:
-        raise Conflict("This attempt has been submitted; the prediction can no longer change.",
-                       code="attempt_closed")
+        raise Conflict(
+            _l("This attempt has been submitted; the prediction can no longer change."),
+            code="attempt_closed",
+        )
     if now > save_deadline(attempt, attempt.round):
-        raise Conflict("Time is up; the prediction was not saved.", code="deadline_passed")
+        raise Conflict(_l("Time is up; the prediction was not saved."), code="deadline_passed")
     attempt.prediction = value
     db.session.commit()
     return value
@@ -347,11 +362,9 @@ def save_prediction(user: User, attempt_id: int, value, now: datetime) -> int:
 
 def submit_attempt(user: User, attempt_id: int, now: datetime) -> AttemptResult:
     """Finish the attempt and score it; a second submit returns the first result."""
-    attempt = db.session.scalar(
-        select(Attempt).where(Attempt.id == attempt_id).with_for_update()
-    )
+    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
     if attempt is None or attempt.user_id != user.id:
-        raise NotFound("No such attempt.")
+        raise NotFound(_l("No such attempt."))
     if attempt.is_in_progress:
         _finish(attempt, now)
         db.session.commit()
@@ -366,7 +379,9 @@ def _finish(attempt: Attempt, now: datetime) -> None:
     else:
         attempt.status = AttemptStatus.SUBMITTED
         attempt.submitted_at = now
-    attempt.duration = (min(attempt.submitted_at, attempt.deadline) - attempt.started_at).total_seconds()
+    attempt.duration = (
+        min(attempt.submitted_at, attempt.deadline) - attempt.started_at
+    ).total_seconds()
     rows = db.session.execute(
         select(AttemptQuestion.snapshot, Answer.selected)
         .join(Answer, Answer.attempt_question_id == AttemptQuestion.id)

@@ -44,7 +44,9 @@ def save_form(attempt_id: int):
     action = request.form.get("action", "save")
     try:
         for question in public_questions(attempt):
-            chosen = sorted(int(v) for v in request.form.getlist(f"q{question['id']}") if v.isdigit())
+            chosen = sorted(
+                int(v) for v in request.form.getlist(f"q{question['id']}") if v.isdigit()
+            )
             if chosen != sorted(question["selected"]):
                 save_answer(current_user, attempt.id, question["id"], chosen, moment)
         prediction = request.form.get("prediction", "").strip().replace(".", "")
@@ -78,8 +80,13 @@ def confirm(attempt_id: int):
         return redirect(url_for("attempts.result", attempt_id=attempt.id))
     questions = public_questions(attempt)
     unanswered = [q["position"] for q in questions if not q["selected"]]
-    return render_template("attempts/confirm.html", attempt=attempt, unanswered=unanswered,
-                           total=len(questions), remaining=remaining_seconds(attempt, moment))
+    return render_template(
+        "attempts/confirm.html",
+        attempt=attempt,
+        unanswered=unanswered,
+        total=len(questions),
+        remaining=remaining_seconds(attempt, moment),
+    )
 
 
 @blueprint.post("/attempts/<int:attempt_id>/submit")
@@ -96,5 +103,6 @@ def result(attempt_id: int):
     attempt = get_attempt(current_user, attempt_id, moment)
     if attempt.is_in_progress:
         return redirect(url_for("attempts.show", attempt_id=attempt.id))
-    return render_template("attempts/result.html", attempt=attempt,
-                           review=review_for(attempt, moment))
+    return render_template(
+        "attempts/result.html", attempt=attempt, review=review_for(attempt, moment)
+    )

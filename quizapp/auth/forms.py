@@ -7,23 +7,40 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 
 class LoginForm(FlaskForm):
-    login = StringField(_l("Email, phone or employee code"), validators=[DataRequired()],
-                        render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField(_l("Password"), validators=[DataRequired()],
-                             render_kw={"autocomplete": "current-password"})
+    login = StringField(
+        _l("Email, phone or employee code"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class RegisterForm(FlaskForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=255)],
-                            render_kw={"autocomplete": "name"})
-    login = StringField(_l("Email or phone number (your login)"),
-                        validators=[DataRequired(), Length(min=3, max=255)],
-                        render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    email = StringField(_l("Email (optional)"), validators=[Optional(), Email()],
-                        render_kw={"autocomplete": "email", "type": "email"})
+    full_name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(), Length(max=255)],
+        render_kw={"autocomplete": "name"},
+    )
+    login = StringField(
+        _l("Email or phone number (your login)"),
+        validators=[DataRequired(), Length(min=3, max=255)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    email = StringField(
+        _l("Email (optional)"),
+        validators=[Optional(), Email()],
+        render_kw={"autocomplete": "email", "type": "email"},
+    )
     unit_id = SelectField(_l("Unit"), coerce=int, validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=6)],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Repeat the password"),
-                            validators=[DataRequired(), EqualTo("password")],
-                            render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(min=6)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password")],
+        render_kw={"autocomplete": "new-password"},
+    )

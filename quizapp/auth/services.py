@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -59,18 +60,20 @@ def create_user(data: NewUser, *, actor: User | None = None, commit: bool = True
     """Create an account; the login must be new (case-insensitive) and the unit known."""
     login = normalise_login(data.login)
     if not login:
-        raise Invalid("Login must not be empty.")
+        raise Invalid(_l("Login must not be empty."))
     if len(data.password) < 6:
-        raise Invalid("Password must have at least 6 characters.")
+        raise Invalid(_l("Password must have at least 6 characters."))
     if data.role not in {role.value for role in Role}:
-        raise Invalid(f"Unknown role {data.role!r}: use participant, organizer, hr or admin.")
+        raise Invalid(
+            _l("Unknown role %(role)r: use participant, organizer, hr or admin.", role=data.role)
+        )
     if db.session.scalar(select(func.count()).select_from(User).where(User.login == login)):
-        raise Conflict(f"Login {login!r} is already taken.")
+        raise Conflict(_l("Login %(login)r is already taken.", login=login))
     unit = None
     if data.unit_code:
         unit = db.session.scalar(select(Unit).where(Unit.code == data.unit_code))
         if unit is None:
-            raise Invalid(f"Unknown unit code {data.unit_code!r}.")
+            raise Invalid(_l("Unknown unit code %(code)r.", code=data.unit_code))
     user = User(
         login=login,
         full_name=data.full_name.strip(),
@@ -99,14 +102,15 @@ def self_registration_open() -> bool:
     return bool(db.session.scalar(select(func.count()).where(Contest.self_registration.is_(True))))
 
 
-def create_unit(code: str, name: str, *, parent_code: str | None = None,
-                headcount: int | None = None) -> Unit:
+def create_unit(
+    code: str, name: str, *, parent_code: str | None = None, headcount: int | None = None
+) -> Unit:
     """Add a unit under its parent (by code); the caller commits."""
     parent = None
     if parent_code:
         parent = db.session.scalar(select(Unit).where(Unit.code == parent_code))
         if parent is None:
-            raise Invalid(f"Unknown parent unit code {parent_code!r}.")
+            raise Invalid(_l("Unknown parent unit code %(code)r.", code=parent_code))
     unit = Unit(code=code, name=name, parent=parent, headcount=headcount)
     db.session.add(unit)
     return unit

@@ -40,8 +40,7 @@ def login():
             login_user(user, remember=True)
             return redirect(safe_next(request.args.get("next")))
         flash(_("Wrong login or password."), "error")
-    return render_template("auth/login.html", form=form,
-                           registration_open=self_registration_open())
+    return render_template("auth/login.html", form=form, registration_open=self_registration_open())
 
 
 @blueprint.post("/logout")
@@ -63,16 +62,19 @@ def register():
 
         unit = db.session.get(Unit, form.unit_id.data)
         try:
-            user = create_user(NewUser(
-                login=form.login.data,
-                password=form.password.data,
-                full_name=form.full_name.data,
-                unit_code=unit.code if unit else None,
-                email=form.email.data or None,
-            ))
+            user = create_user(
+                NewUser(
+                    login=form.login.data,
+                    password=form.password.data,
+                    full_name=form.full_name.data,
+                    unit_code=unit.code if unit else None,
+                    email=form.email.data or None,
+                )
+            )
         except ServiceError as error:
-            form.login.errors.append(_("This login is already taken.")
-                                     if error.status == 409 else error.message)
+            form.login.errors.append(
+                _("This login is already taken.") if error.status == 409 else error.message
+            )
         else:
             login_user(user, remember=True)
             flash(_("Welcome! Your account is ready."), "success")

@@ -75,8 +75,9 @@ def read_bank(data: bytes, filename: str) -> ParsedBank:
     reader = reader_for(filename)
     if reader is None:
         bank = ParsedBank()
-        bank.problems.append(Problem(None, "unknown file type; use one of "
-                                           + ", ".join(supported_extensions())))
+        bank.problems.append(
+            Problem(None, "unknown file type; use one of " + ", ".join(supported_extensions()))
+        )
         return bank
     bank = reader.read(data)
     check_questions(bank)
@@ -99,7 +100,9 @@ def check_questions(bank: ParsedBank) -> None:
             problems.append(Problem(line, "the question has no text"))
             continue
         if len(question.text) > MAX_TEXT:
-            problems.append(Problem(line, f"the question text is longer than {MAX_TEXT} characters"))
+            problems.append(
+                Problem(line, f"the question text is longer than {MAX_TEXT} characters")
+            )
         if len(question.options) < 2:
             problems.append(Problem(line, "a question needs at least two options"))
             continue
@@ -107,8 +110,9 @@ def check_questions(bank: ParsedBank) -> None:
             problems.append(Problem(line, f"a question may have at most {MAX_OPTIONS} options"))
         if any(not option.text for option in question.options):
             problems.append(Problem(line, "an option has no text"))
-        duplicates = [t for t, n in Counter(text_key(o.text) for o in question.options).items()
-                      if n > 1 and t]
+        duplicates = [
+            t for t, n in Counter(text_key(o.text) for o in question.options).items() if n > 1 and t
+        ]
         if duplicates:
             problems.append(Problem(line, f"the option {duplicates[0]!r} appears twice"))
         correct = sum(option.correct for option in question.options)
@@ -119,13 +123,21 @@ def check_questions(bank: ParsedBank) -> None:
         _settle_shuffle(question, problems)
         if question.external_id:
             if question.external_id in seen_ids:
-                problems.append(Problem(line, f"id {question.external_id!r} is used twice "
-                                              f"(first at line {seen_ids[question.external_id]})"))
+                problems.append(
+                    Problem(
+                        line,
+                        f"id {question.external_id!r} is used twice "
+                        f"(first at line {seen_ids[question.external_id]})",
+                    )
+                )
             seen_ids[question.external_id] = line
         key = (question.category, text_key(question.text))
         if key in seen_texts:
-            problems.append(Problem(line, f"the same question stands at line {seen_texts[key]}",
-                                    level="warning"))
+            problems.append(
+                Problem(
+                    line, f"the same question stands at line {seen_texts[key]}", level="warning"
+                )
+            )
         seen_texts.setdefault(key, line)
 
 
@@ -139,11 +151,19 @@ def _settle_kind(question: ParsedQuestion, correct: int, problems: list[Problem]
         else:
             question.kind = QuestionKind.SINGLE
     if question.kind not in {kind.value for kind in QuestionKind}:
-        problems.append(Problem(question.line, f"unknown kind {question.kind!r}; "
-                                               "use single, multiple or true_false"))
+        problems.append(
+            Problem(
+                question.line, f"unknown kind {question.kind!r}; use single, multiple or true_false"
+            )
+        )
     elif question.kind != QuestionKind.MULTIPLE and correct > 1:
-        problems.append(Problem(question.line, f"a {question.kind} question has exactly one "
-                                               f"correct option, this one has {correct}"))
+        problems.append(
+            Problem(
+                question.line,
+                f"a {question.kind} question has exactly one "
+                f"correct option, this one has {correct}",
+            )
+        )
     elif question.kind == QuestionKind.TRUE_FALSE and len(question.options) != 2:
         problems.append(Problem(question.line, "a true/false question has exactly two options"))
 
@@ -154,9 +174,13 @@ def _settle_shuffle(question: ParsedQuestion, problems: list[Problem]) -> None:
         question.shuffle = False
     elif positional:
         if question.shuffle:
-            problems.append(Problem(question.line, "an option refers to the others (e.g. "
-                                                   "'Tất cả các đáp án trên'); kept in order",
-                                    level="warning"))
+            problems.append(
+                Problem(
+                    question.line,
+                    "an option refers to the others (e.g. 'Tất cả các đáp án trên'); kept in order",
+                    level="warning",
+                )
+            )
         question.shuffle = False
     elif question.shuffle is None:
         question.shuffle = True
@@ -173,8 +197,9 @@ def import_bank(
     """Import a bank file: on any error nothing is written. Re-imports update by external id."""
     parsed = read_bank(data, filename)
     name = normalise_text(bank_name or parsed.name or "")
-    report = ImportReport(filename=filename, bank_name=name or None, dry_run=dry_run,
-                          problems=list(parsed.problems))
+    report = ImportReport(
+        filename=filename, bank_name=name or None, dry_run=dry_run, problems=list(parsed.problems)
+    )
     if not name:
         report.problems.append(Problem(None, "the file names no bank; give one with --bank"))
     if not parsed.questions and not parsed.errors:
@@ -191,9 +216,13 @@ def import_bank(
         match = match or existing.get(("text", question.category, text_key(question.text)))
         if match is None:
             if ("any-text", text_key(question.text)) in existing:
-                report.problems.append(Problem(question.line, "the bank already holds this "
-                                                              "question in another category",
-                                               level="warning"))
+                report.problems.append(
+                    Problem(
+                        question.line,
+                        "the bank already holds this question in another category",
+                        level="warning",
+                    )
+                )
             report.created += 1
         elif _differs(match, question):
             report.updated += 1
@@ -216,8 +245,15 @@ def import_bank(
         match = existing.get(("id", question.external_id)) if question.external_id else None
         match = match or existing.get(("text", question.category, text_key(question.text)))
         _write_question(match, question, bank, categories[question.category])
-    record("bank.import", user=actor, target=name, filename=filename,
-           created=report.created, updated=report.updated, unchanged=report.unchanged)
+    record(
+        "bank.import",
+        user=actor,
+        target=name,
+        filename=filename,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+    )
     db.session.commit()
     return report
 
@@ -239,11 +275,26 @@ def _existing_questions(bank: QuestionBank | None) -> dict:
 
 
 def _differs(question: Question, parsed: ParsedQuestion) -> bool:
-    mine = (question.category.name, question.kind, question.text, question.explanation,
-            question.difficulty, question.source, question.shuffle_options,
-            [(o.text, o.is_correct) for o in question.options])
-    theirs = (parsed.category, parsed.kind, parsed.text, parsed.explanation, parsed.difficulty,
-              parsed.source, parsed.shuffle, [(o.text, o.correct) for o in parsed.options])
+    mine = (
+        question.category.name,
+        question.kind,
+        question.text,
+        question.explanation,
+        question.difficulty,
+        question.source,
+        question.shuffle_options,
+        [(o.text, o.is_correct) for o in question.options],
+    )
+    theirs = (
+        parsed.category,
+        parsed.kind,
+        parsed.text,
+        parsed.explanation,
+        parsed.difficulty,
+        parsed.source,
+        parsed.shuffle,
+        [(o.text, o.correct) for o in parsed.options],
+    )
     return mine != theirs
 
 

@@ -82,7 +82,9 @@ def parse_contest_file(text: str, filename: str) -> tuple[ContestSpec, LinedYAML
     except YAMLFileError as error:
         raise ContestFileError([f"{filename}:{error.line or '?'}: {error.message}"]) from None
     if not isinstance(lined.data, dict):
-        raise ContestFileError([f"{filename}:1: the file must be a mapping with slug, title, rounds"])
+        raise ContestFileError(
+            [f"{filename}:1: the file must be a mapping with slug, title, rounds"]
+        )
     try:
         return ContestSpec.model_validate(lined.data), lined
     except ValidationError as error:

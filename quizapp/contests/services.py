@@ -97,11 +97,13 @@ def rounds_for_user(user: User, now: datetime) -> list[RoundCard]:
 
 
 def get_round(round_id: int) -> Round:
+    from flask_babel import lazy_gettext as _l
+
     from quizapp.errors import NotFound
 
     round_ = db.session.get(Round, round_id)
     if round_ is None:
-        raise NotFound("No such round.")
+        raise NotFound(_l("No such round."))
     return round_
 
 
@@ -111,7 +113,9 @@ def create_contest_from_file(text: str, filename: str, *, actor: User | None = N
     problems: list[str] = []
 
     def problem(path: tuple, message: str) -> None:
-        problems.append(f"{filename}:{lined.line_of(path) or '?'}: {'.'.join(map(str, path))}: {message}")
+        problems.append(
+            f"{filename}:{lined.line_of(path) or '?'}: {'.'.join(map(str, path))}: {message}"
+        )
 
     if db.session.scalar(select(func.count()).where(Contest.slug == spec.slug)):
         problem(("slug",), f"a contest with slug {spec.slug!r} already exists")
@@ -137,10 +141,19 @@ def create_contest_from_file(text: str, filename: str, *, actor: User | None = N
             available = available_questions(category.id, draw.difficulty)
             if available < draw.count:
                 level = f" of difficulty {draw.difficulty}" if draw.difficulty else ""
-                problem(path, f"asks for {draw.count} questions{level} from {draw.category!r}, "
-                              f"which holds {available}")
-            draws.append(RoundDraw(position=d_index, category=category, count=draw.count,
-                                   difficulty=draw.difficulty))
+                problem(
+                    path,
+                    f"asks for {draw.count} questions{level} from {draw.category!r}, "
+                    f"which holds {available}",
+                )
+            draws.append(
+                RoundDraw(
+                    position=d_index,
+                    category=category,
+                    count=draw.count,
+                    difficulty=draw.difficulty,
+                )
+            )
         rounds.append(_round_from_spec(r_index + 1, round_spec, draws))
     if problems:
         raise ContestFileError(problems)

@@ -15,6 +15,12 @@ from quizapp.banks.formats.native_yaml import YAMLReader
 register_reader(YAMLReader())
 
 __all__ = [
-    "ParsedBank", "ParsedOption", "ParsedQuestion", "Problem", "Reader", "reader_for",
-    "register_reader", "supported_extensions",
+    "ParsedBank",
+    "ParsedOption",
+    "ParsedQuestion",
+    "Problem",
+    "Reader",
+    "reader_for",
+    "register_reader",
+    "supported_extensions",
 ]

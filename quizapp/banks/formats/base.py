@@ -92,7 +92,10 @@ def decode_text(data: bytes, problems: list[Problem]) -> str | None:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         problems.append(
-            Problem(line, "the file is not UTF-8 text; save it again as UTF-8 "
-                          "(in Excel or Word: Save As, encoding UTF-8)")
+            Problem(
+                line,
+                "the file is not UTF-8 text; save it again as UTF-8 "
+                "(in Excel or Word: Save As, encoding UTF-8)",
+            )
         )
         return None

@@ -61,8 +61,13 @@ class YAMLReader:
             return None
         unknown = sorted(set(map(str, item)) - QUESTION_KEYS)
         if unknown:
-            problems.append(Problem(line, f"unknown key(s) {', '.join(unknown)}; "
-                                          f"allowed: {', '.join(sorted(QUESTION_KEYS))}"))
+            problems.append(
+                Problem(
+                    line,
+                    f"unknown key(s) {', '.join(unknown)}; "
+                    f"allowed: {', '.join(sorted(QUESTION_KEYS))}",
+                )
+            )
         options = []
         for o_index, option in enumerate(item.get("options") or []):
             if isinstance(option, dict) and "text" in option:
@@ -70,12 +75,20 @@ class YAMLReader:
             elif isinstance(option, str):
                 options.append(ParsedOption(option))
             else:
-                problems.append(Problem(lined.line_of(path + ("options", o_index)),
-                                        "an option needs 'text' (and 'correct: true' if right)"))
+                problems.append(
+                    Problem(
+                        lined.line_of(path + ("options", o_index)),
+                        "an option needs 'text' (and 'correct: true' if right)",
+                    )
+                )
         difficulty = item.get("difficulty", 1)
         if difficulty not in (1, 2, 3):
-            problems.append(Problem(lined.line_of(path + ("difficulty",)),
-                                    f"difficulty must be 1, 2 or 3, not {difficulty!r}"))
+            problems.append(
+                Problem(
+                    lined.line_of(path + ("difficulty",)),
+                    f"difficulty must be 1, 2 or 3, not {difficulty!r}",
+                )
+            )
             difficulty = 1
         shuffle = item.get("shuffle")
         return ParsedQuestion(

@@ -1,0 +1,64 @@
+"""`flask banks …`: question banks."""
+
+import json
+from pathlib import Path
+
+import click
+
+from quizapp.cli_support import fail
+
+
+@click.group(help="Question banks.")
+def banks():
+    pass
+
+
+@banks.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--bank", "bank_name", help="Bank name (when the file names none, or to override).")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+def banks_import(file: Path, bank_name, dry_run):
+    """Import a bank file (all or nothing)."""
+    from quizapp.banks.services import import_bank
+
+    report = import_bank(file.read_bytes(), file.name, bank_name=bank_name, dry_run=dry_run)
+    for problem in report.problems:
+        label = "error" if problem.level == "error" else "warning"
+        click.echo(f"{label}: {problem.describe(str(file))}", err=True)
+    if not report.ok:
+        fail(f"{len(report.errors)} error(s); nothing was imported.")
+    for category, count in report.per_category.items():
+        click.echo(f"  {category}: {count}")
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(
+        f"{verb} {report.total} questions into {report.bank_name!r}: "
+        f"{report.created} new, {report.updated} updated, {report.unchanged} unchanged."
+    )
+
+
+@banks.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def banks_list(as_json):
+    """List banks with their categories and question counts."""
+    from quizapp.banks.services import list_banks
+
+    summaries = list_banks()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": s.name,
+                        "questions": s.questions,
+                        "categories": [{"name": n, "questions": c} for n, c in s.categories],
+                    }
+                    for s in summaries
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return
+    for summary in summaries:
+        click.echo(f"{summary.name}: {summary.questions} questions")
+        for name, count in summary.categories:
+            click.echo(f"  {name}: {count}")
