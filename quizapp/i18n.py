@@ -56,6 +56,7 @@ def format_duration(seconds: float | None) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
+    app.add_template_global(get_locale, "get_locale")
     app.add_template_filter(format_datetime_local, "local_dt")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_duration, "duration")
