@@ -14,8 +14,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.dev-installed: pyproject.toml tests/e2e/package-lock.json | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
+	@if command -v npm >/dev/null; then npm ci --prefix tests/e2e --silent --no-audit --no-fund; \
+	else echo "NOTICE: npm not found; the browser tests will skip their accessibility audit"; fi
 	@touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed translations

@@ -1,0 +1,192 @@
+"""Browser tests: a live gunicorn server on a seeded database, driven by Chromium via Playwright.
+
+Without Chromium these tests are skipped with a notice, unless QUIZAPP_REQUIRE_BROWSER=1 (CI),
+where a missing browser is a failure.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("QUIZAPP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "demo1234"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("QUIZAPP_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"Chromium not found at {CHROMIUM}; browser tests are required")
+    skip = pytest.mark.skip(
+        reason=f"NOTICE: browser tests skipped, Chromium not found at "
+        f"{CHROMIUM} (apt-get install chromium)"
+    )
+    for item in items:
+        if "tests/e2e" in str(item.fspath):
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def flask_cli(env: dict, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """gunicorn on 127.0.0.1 over a fresh SQLite database with the demo data."""
+    folder = tmp_path_factory.mktemp("live")
+    env = {
+        **os.environ,
+        "QUIZAPP_DATABASE_URL": f"sqlite:///{folder / 'live.sqlite'}",
+        "QUIZAPP_SECRET_KEY": "browser-test-secret",
+        "QUIZAPP_ENV": "development",
+    }
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "banks", "import", str(ROOT / "tests" / "data" / "small-bank.yaml"))
+    flask_cli(env, "seed-demo")
+    port = _free_port()
+    log = (folder / "gunicorn.log").open("w")  # noqa: SIM115 (open for the server's lifetime)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env={
+            **env,
+            "QUIZAPP_BIND": f"127.0.0.1:{port}",
+            "QUIZAPP_WORKERS": "2",
+            "QUIZAPP_ACCESS_LOG": str(folder / "access.log"),
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                if json.load(response) == {"status": "ok"}:
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        server.terminate()
+        raise RuntimeError((folder / "gunicorn.log").read_text())
+    yield {"url": base, "env": env, "folder": folder}
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="vi-VN"
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    yield context
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, base: str, login: str, password: str = PASSWORD) -> None:
+    page.goto(base + "/login")
+    page.fill('input[autocomplete="username"]', login)
+    page.fill('input[autocomplete="current-password"]', password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def accessibility_violations(page) -> list[str]:
+    """Serious and critical axe-core findings on the current page (WCAG 2.1 A/AA)."""
+    if not AXE.exists():
+        if os.environ.get("QUIZAPP_REQUIRE_BROWSER") == "1":
+            raise RuntimeError("axe-core missing: run `npm ci --prefix tests/e2e`")
+        pytest.skip("axe-core not installed (npm ci --prefix tests/e2e)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a',"
+        " 'wcag21aa', 'best-practice']})"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def contest_file(slug: str, closes_in: timedelta, time_limit: int = 15, **round_fields) -> str:
+    """A contest YAML with one round open now, drawing from the small test bank."""
+    now = datetime.now(UTC)
+    round_ = {
+        "title": f"Vòng {slug}",
+        "opens_at": (now - timedelta(minutes=5)).isoformat(),
+        "closes_at": (now + closes_in).isoformat(),
+        "time_limit_minutes": time_limit,
+        "max_attempts": 2,
+        "review": "immediate",
+        "grace_seconds": 5,
+        "draw": [
+            {"bank": "Ngân hàng thử nghiệm", "category": "Cải cách hành chính", "count": 2},
+            {"bank": "Ngân hàng thử nghiệm", "category": "Chuyển đổi số", "count": 2},
+        ],
+        **round_fields,
+    }
+    return json.dumps(
+        {"slug": slug, "title": f"Cuộc thi {slug}", "rounds": [round_]}, ensure_ascii=False
+    )
