@@ -156,3 +156,20 @@ def test_logout_ends_the_session(logged_in):
     assert logged_in.get("/").status_code == 200
     logged_in.post("/logout")
     assert logged_in.get("/").status_code == 302
+
+
+def test_history_lists_every_attempt(logged_in, make_round, clock):
+    from datetime import timedelta
+
+    client = logged_in
+    round_ = make_round(time_limit_minutes=10)
+    first = client.post(f"/rounds/{round_.id}/start").headers["Location"]
+    client.post(first, data={"action": "confirm"})
+    second = client.post(f"/rounds/{round_.id}/start").headers["Location"]
+    assert second != first
+    page = client.get("/history").get_data(as_text=True)
+    assert page.count("<tr>") == 3  # header + two attempts
+    assert f'href="{second}"' in page  # the one in progress can be continued
+    clock.advance(hours=1)
+    page = client.get("/history").get_data(as_text=True)
+    assert f'href="{second}/result"' in page and "10:00" in page  # expired at its deadline

@@ -422,3 +422,18 @@ def close_expired(now: datetime) -> int:
     closed = sum(1 for attempt in candidates if expire_if_overdue(attempt, now))
     db.session.commit()
     return closed
+
+
+def history(user: User, now: datetime) -> list[Attempt]:
+    """Every attempt of the user, newest first; overdue ones are closed on the way."""
+    attempts = list(
+        db.session.scalars(
+            select(Attempt)
+            .where(Attempt.user_id == user.id)
+            .options(selectinload(Attempt.round).selectinload(Round.contest))
+            .order_by(Attempt.started_at.desc())
+        )
+    )
+    if sum(expire_if_overdue(attempt, now) for attempt in attempts):
+        db.session.commit()
+    return attempts

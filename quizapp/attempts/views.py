@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from quizapp.attempts.presenters import public_questions, review_for
 from quizapp.attempts.services import (
     get_attempt,
+    history,
     remaining_seconds,
     save_answer,
     save_prediction,
@@ -106,3 +107,9 @@ def result(attempt_id: int):
     return render_template(
         "attempts/result.html", attempt=attempt, review=review_for(attempt, moment)
     )
+
+
+@blueprint.get("/history")
+@login_required
+def my_history():
+    return render_template("attempts/history.html", attempts=history(current_user, now()))
