@@ -16,6 +16,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    register_security(app)
     register_templates(app)
     register_commands(app)
     return app
@@ -74,6 +75,12 @@ def register_errors(app: Flask) -> None:
     from quizapp.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def register_security(app: Flask) -> None:
+    from quizapp.security import register_security_headers
+
+    register_security_headers(app)
 
 
 def register_templates(app: Flask) -> None:

@@ -4,11 +4,20 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    from quizapp.admin.cli import backup_command, restore_command
     from quizapp.attempts.cli import attempts
     from quizapp.auth.cli import users
     from quizapp.banks.cli import banks
     from quizapp.contests.cli import contests
     from quizapp.demo import seed_demo_command
 
-    for command in (users, banks, contests, attempts, seed_demo_command):
+    for command in (
+        users,
+        banks,
+        contests,
+        attempts,
+        seed_demo_command,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)

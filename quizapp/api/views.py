@@ -3,7 +3,7 @@
 from functools import wraps
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from quizapp.api.openapi import OPENAPI
@@ -18,6 +18,7 @@ from quizapp.attempts.services import (
     submit_attempt,
 )
 from quizapp.auth.services import authenticate
+from quizapp.auth.sessions import begin_session
 from quizapp.clock import now
 from quizapp.contests.services import get_round, rounds_for_user, user_may_enter
 from quizapp.contests.standings import standings
@@ -70,7 +71,7 @@ def login():
     user = authenticate(str(body.get("login") or ""), str(body.get("password") or ""))
     if user is None:
         raise Unauthorized("Wrong login or password.", code="bad_credentials")
-    login_user(user, remember=True)
+    begin_session(user)
     return jsonify(user=user_json(user), csrf_token=generate_csrf())
 
 

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from quizapp.auth.forms import LoginForm, RegisterForm
 from quizapp.auth.services import (
@@ -14,6 +14,7 @@ from quizapp.auth.services import (
     registration_units,
     self_registration_open,
 )
+from quizapp.auth.sessions import begin_session
 from quizapp.errors import ServiceError
 from quizapp.extensions import db
 
@@ -37,7 +38,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.login.data, form.password.data)
         if user is not None:
-            login_user(user, remember=True)
+            begin_session(user)
             return redirect(safe_next(request.args.get("next")))
         flash(_("Wrong login or password."), "error")
     return render_template("auth/login.html", form=form, registration_open=self_registration_open())
@@ -76,7 +77,7 @@ def register():
                 _("This login is already taken.") if error.status == 409 else error.message
             )
         else:
-            login_user(user, remember=True)
+            begin_session(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("contests.home"))
     return render_template("auth/register.html", form=form)

@@ -3,6 +3,8 @@
 import re
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import (
     accessibility_violations,
     contest_file,
@@ -11,7 +13,11 @@ from tests.e2e.conftest import (
     screenshot,
 )
 
-SAVED = "document.querySelector('[data-testid=save-status]').dataset.state === 'saved'"
+
+def wait_saved(page, timeout: int = 10000) -> None:
+    expect(page.locator('[data-testid="save-status"]')).to_have_attribute(
+        "data-state", "saved", timeout=timeout
+    )
 
 
 def start_round(page, title: str) -> None:
@@ -37,7 +43,7 @@ def test_phone_participant_journey(live_server, phone):
     # Answer two questions; each click is saved at once.
     for index in range(2):
         questions.nth(index).locator("label").first.click()
-        page.wait_for_function(SAVED)
+        wait_saved(page)
     chosen = [questions.nth(i).locator("input:checked").get_attribute("value") for i in range(2)]
     screenshot(page, "quiz-360")
     assert accessibility_violations(page) == []
@@ -53,13 +59,11 @@ def test_phone_participant_journey(live_server, phone):
     page.evaluate("window.dispatchEvent(new Event('offline'))")
     questions.nth(2).locator("label").nth(1).click()
     status = page.locator('[data-testid="save-status"]')
-    page.wait_for_function(
-        "document.querySelector('[data-testid=save-status]').dataset.state === 'offline'"
-    )
+    expect(status).to_have_attribute("data-state", "offline")
     screenshot(page, "quiz-offline-360")
     phone.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function(SAVED, timeout=15000)
+    wait_saved(page, timeout=15000)
     assert status.get_attribute("data-state") == "saved"
     page.reload()
     assert questions.nth(2).locator("input:checked").count() == 1
@@ -91,7 +95,7 @@ def test_the_page_submits_itself_when_time_is_up(live_server, phone, tmp_path):
     log_in(page, live_server["url"], "thisinh3@demo.vn")
     start_round(page, "Vòng vong-ngan")
     page.locator('[data-testid="question"]').first.locator("label").first.click()
-    page.wait_for_function(SAVED)
+    wait_saved(page)
     page.locator('[data-testid="score"]').wait_for(timeout=30000)
     assert page.url.endswith("/result")
     assert re.fullmatch(r"[01]/4", page.locator('[data-testid="score"]').inner_text())
