@@ -13,6 +13,7 @@ from quizapp.auth.models import Role, Unit
 from quizapp.auth.services import NewUser, create_unit, create_user, find_user
 from quizapp.banks.models import QuestionBank
 from quizapp.banks.services import import_bank
+from quizapp.cli_support import fail
 from quizapp.clock import now as clock_now
 from quizapp.contests.models import Contest
 from quizapp.contests.services import create_contest_from_file
@@ -38,6 +39,10 @@ ACCOUNTS = [
     ("thisinh2@demo.vn", "Trần Thị Bình", Role.PARTICIPANT, "SGTVT-QLVT"),
     ("thisinh3@demo.vn", "Lê Hoàng Cường", Role.PARTICIPANT, "STTTT"),
 ]
+
+
+class DemoError(RuntimeError):
+    """The demo data cannot be loaded; the message says what is missing."""
 
 
 @dataclass
@@ -69,7 +74,7 @@ def seed_demo(now: datetime, password: str) -> DemoReport:
     for path in sorted(BANKS_DIR.glob("*.yaml")):
         result = import_bank(path.read_bytes(), path.name)
         if not result.ok:
-            raise RuntimeError("\n".join(p.describe(path.name) for p in result.errors))
+            raise DemoError("\n".join(p.describe(path.name) for p in result.errors))
         report.banks.append(f"{result.bank_name} ({result.total} questions)")
 
     if not db.session.scalar(select(func.count()).where(Contest.slug == DEMO_SLUG)):
@@ -86,6 +91,8 @@ def demo_contest_yaml(now: datetime) -> str:
         for category in bank.categories:
             if len(category.questions) >= 2:
                 draw.append({"bank": bank.name, "category": category.name, "count": 2})
+    if not draw:
+        raise DemoError(f"No question bank with questions found; put a bank file in {BANKS_DIR}.")
     contest = {
         "slug": DEMO_SLUG,
         "title": "Tìm hiểu kiến thức về chuyển đổi số và cải cách hành chính (demo)",
@@ -119,7 +126,10 @@ def demo_contest_yaml(now: datetime) -> str:
 @click.command("seed-demo")
 def seed_demo_command():
     """Load demo units, accounts, the shipped banks and one open contest."""
-    report = seed_demo(clock_now(), current_app.config["DEMO_PASSWORD"])
+    try:
+        report = seed_demo(clock_now(), current_app.config["DEMO_PASSWORD"])
+    except DemoError as error:
+        fail(f"Demo data not loaded: {error}")
     click.echo(
         f"Demo data ready: {report.created_units} new unit(s), "
         f"{report.created_users} new account(s); contest {report.contest!r}."
