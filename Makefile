@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install dev lint translations clean
+.PHONY: run test install dev lint translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ dev: $(VENV)/.dev-installed translations
 
 translations: | $(BIN)/python
 	@if [ -d quizapp/translations ]; then $(BIN)/pybabel compile -q -d quizapp/translations; fi
+
+translations-update: | $(BIN)/python
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o quizapp/translations/messages.pot quizapp
+	$(BIN)/pybabel update -i quizapp/translations/messages.pot -d quizapp/translations \
+		--no-location --ignore-obsolete
 
 run: install
 	$(FLASK) db upgrade

@@ -23,8 +23,26 @@ START = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam, a Monday
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "quizapp" / "translations"
+
+
+def _compile_translations() -> None:
+    """Compile the catalogs (as `make` does) so running pytest directly shows Vietnamese too."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file)
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
+    _compile_translations()
     url = os.environ.get("QUIZAPP_TEST_DATABASE_URL") or (
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     )

@@ -62,7 +62,9 @@ def test_users_create(runner, ctx, make_unit):
     again = runner.invoke(
         args=["users", "create", "--login", "btc@demo.vn", "--password", "matkhau1", "--name", "X"]
     )
-    assert again.exit_code == 1 and "already taken" in again.output
+    assert (
+        again.exit_code == 1 and "btc@demo.vn" in again.output and "đã được sử dụng" in again.output
+    )
 
 
 def test_banks_import_dry_run_then_real(runner, ctx):
