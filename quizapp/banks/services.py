@@ -4,6 +4,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -70,8 +71,12 @@ def supported_extensions() -> list[str]:
     return _extensions()
 
 
-def read_bank(data: bytes, filename: str) -> ParsedBank:
-    """Parse with the reader for the file's extension, then apply the checks every format shares."""
+def read_bank(data: bytes, filename: str, *, skip_unsupported: bool = False) -> ParsedBank:
+    """Parse with the reader for the file's extension, then apply the checks every format shares.
+
+    Questions with no category (Aiken, GIFT before any $CATEGORY) go to a category named
+    after the file.
+    """
     reader = reader_for(filename)
     if reader is None:
         bank = ParsedBank()
@@ -79,9 +84,23 @@ def read_bank(data: bytes, filename: str) -> ParsedBank:
             Problem(None, "unknown file type; use one of " + ", ".join(supported_extensions()))
         )
         return bank
-    bank = reader.read(data)
+    bank = reader.read(data, skip_unsupported=skip_unsupported)
+    default_category = default_category_name(filename)
+    for question in bank.questions:
+        question.category = normalise_text(question.category) or default_category
+    bank.category_order = [normalise_text(c) or default_category for c in bank.category_order]
     check_questions(bank)
     return bank
+
+
+def default_category_name(filename: str) -> str:
+    """The category for questions a file gives none: the file's name without its extension."""
+    stem = Path(filename).name
+    for suffix in sorted(supported_extensions(), key=len, reverse=True):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return normalise_text(stem.replace("_", " ")) or "Chung"
 
 
 def check_questions(bank: ParsedBank) -> None:
@@ -192,10 +211,11 @@ def import_bank(
     *,
     bank_name: str | None = None,
     dry_run: bool = False,
+    skip_unsupported: bool = False,
     actor=None,
 ) -> ImportReport:
     """Import a bank file: on any error nothing is written. Re-imports update by external id."""
-    parsed = read_bank(data, filename)
+    parsed = read_bank(data, filename, skip_unsupported=skip_unsupported)
     name = normalise_text(bank_name or parsed.name or "")
     report = ImportReport(
         filename=filename, bank_name=name or None, dry_run=dry_run, problems=list(parsed.problems)

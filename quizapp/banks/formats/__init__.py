@@ -1,5 +1,6 @@
 """Question-bank file formats: one reader (and optionally a writer) per format, by extension."""
 
+from quizapp.banks.formats.aiken import AikenReader
 from quizapp.banks.formats.base import (
     ParsedBank,
     ParsedOption,
@@ -10,9 +11,12 @@ from quizapp.banks.formats.base import (
     register_reader,
     supported_extensions,
 )
+from quizapp.banks.formats.gift import GIFTReader
 from quizapp.banks.formats.native_yaml import YAMLReader
+from quizapp.banks.formats.tabular import CSVReader, XLSXReader
 
-register_reader(YAMLReader())
+for _reader in (YAMLReader(), GIFTReader(), AikenReader(), XLSXReader(), CSVReader()):
+    register_reader(_reader)
 
 __all__ = [
     "ParsedBank",

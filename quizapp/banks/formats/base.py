@@ -57,15 +57,61 @@ class ParsedBank:
 
 
 class Reader(Protocol):
-    """Reads one format from raw bytes; never raises for bad content, reports Problems."""
+    """Reads one format from raw bytes; never raises for bad content, reports Problems.
+
+    Questions of types the platform does not grade are errors, or warnings and left out
+    when `skip_unsupported` is set. Questions without a category get category "" (the
+    import names it after the file).
+    """
 
     extensions: tuple[str, ...]
     label: str
 
-    def read(self, data: bytes) -> ParsedBank: ...
+    def read(self, data: bytes, *, skip_unsupported: bool = False) -> ParsedBank: ...
+
+
+class Writer(Protocol):
+    """Writes a bank (as ParsedBank) in one format; reading the result gives the same bank."""
+
+    name: str
+    extension: str
+
+    def write(self, bank: ParsedBank) -> bytes: ...
+
+
+def unsupported(bank: ParsedBank, line: int | None, kind: str, skip: bool, where="line") -> None:
+    """Report a question type this platform does not grade."""
+    if skip:
+        bank.problems.append(
+            Problem(
+                line, f"{kind} question skipped (--skip-unsupported)", level="warning", where=where
+            )
+        )
+    else:
+        bank.problems.append(
+            Problem(
+                line,
+                f"{kind} questions are not supported (only single choice, multiple choice "
+                "and true/false); remove it or import with --skip-unsupported",
+                where=where,
+            )
+        )
 
 
 _READERS: dict[str, Reader] = {}
+_WRITERS: dict[str, Writer] = {}
+
+
+def register_writer(writer: Writer) -> None:
+    _WRITERS[writer.name] = writer
+
+
+def writer_for(name: str) -> Writer | None:
+    return _WRITERS.get(name)
+
+
+def writer_names() -> list[str]:
+    return sorted(_WRITERS)
 
 
 def register_reader(reader: Reader) -> None:

@@ -16,7 +16,7 @@ class YAMLReader:
     extensions = (".yaml", ".yml")
     label = "YAML"
 
-    def read(self, data: bytes) -> ParsedBank:
+    def read(self, data: bytes, *, skip_unsupported: bool = False) -> ParsedBank:
         bank = ParsedBank()
         text = decode_text(data, bank.problems)
         if text is None:
