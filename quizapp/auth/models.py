@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.clock import utcnow
@@ -60,6 +60,9 @@ class User(UserMixin, db.Model):
     date_of_birth: Mapped[date | None]
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # On the staff roster of their unit (set by `roster import`); the roster gives the headcount.
+    on_roster: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
+    roster_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
 
