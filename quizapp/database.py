@@ -1,18 +1,34 @@
 """Engine set-up: SQLite pragmas and write transactions that queue instead of failing."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_writing: ContextVar[bool] = ContextVar("quizapp_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Declare that transactions begun inside will write (outside requests: CLI, jobs)."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """WAL journal, busy timeout, foreign keys; BEGIN IMMEDIATE for writing requests.
+    """WAL journal, busy timeout, foreign keys; BEGIN IMMEDIATE where a write is coming.
 
-    A deferred SQLite transaction that reads and then writes fails at once with
-    "database is locked" when another writer got in between; starting writes with
-    BEGIN IMMEDIATE makes them wait their turn (busy_timeout) instead.
+    A deferred SQLite transaction that reads and then writes fails at once with "database is
+    locked" when another writer committed in between; starting writers with BEGIN IMMEDIATE
+    makes them queue on the busy timeout instead. Writing requests (POST, PUT, …) and code
+    inside `writing()` begin IMMEDIATE; reads stay deferred so they never hold the write lock.
     """
 
     @event.listens_for(engine, "connect")
@@ -27,5 +43,10 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reading = has_request_context() and request.method in READ_ONLY_METHODS
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        if _writing.get():
+            immediate = True
+        elif has_request_context():
+            immediate = request.method not in READ_ONLY_METHODS
+        else:
+            immediate = False
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -3,6 +3,7 @@
 import click
 
 from quizapp.clock import now
+from quizapp.database import writing
 
 
 @click.group(help="Attempts.")
@@ -15,4 +16,6 @@ def attempts_close_expired():
     """Expire attempts past deadline + grace, stamped at their deadline."""
     from quizapp.attempts.services import close_expired
 
-    click.echo(f"Closed {close_expired(now())} expired attempt(s).")
+    with writing():
+        closed = close_expired(now())
+    click.echo(f"Closed {closed} expired attempt(s).")

@@ -7,15 +7,12 @@ where a missing browser is a failure.
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -48,69 +45,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def flask_cli(env: dict, *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """gunicorn on 127.0.0.1 over a fresh SQLite database with the demo data."""
-    folder = tmp_path_factory.mktemp("live")
-    env = {
-        **os.environ,
-        "QUIZAPP_DATABASE_URL": f"sqlite:///{folder / 'live.sqlite'}",
-        "QUIZAPP_SECRET_KEY": "browser-test-secret",
-        "QUIZAPP_ENV": "development",
-    }
-    flask_cli(env, "db", "upgrade")
-    flask_cli(env, "banks", "import", str(ROOT / "tests" / "data" / "small-bank.yaml"))
-    flask_cli(env, "seed-demo")
-    port = _free_port()
-    log = (folder / "gunicorn.log").open("w")  # noqa: SIM115 (open for the server's lifetime)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env={
-            **env,
-            "QUIZAPP_BIND": f"127.0.0.1:{port}",
-            "QUIZAPP_WORKERS": "2",
-            "QUIZAPP_ACCESS_LOG": str(folder / "access.log"),
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                if json.load(response) == {"status": "ok"}:
-                    break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.terminate()
-        raise RuntimeError((folder / "gunicorn.log").read_text())
-    yield {"url": base, "env": env, "folder": folder}
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+    server = LiveServer(tmp_path_factory.mktemp("live"))
+    server.seed()
+    server.start()
+    yield {"url": server.url, "env": server.env, "folder": server.folder}
+    server.stop()
 
 
 @pytest.fixture(scope="session")

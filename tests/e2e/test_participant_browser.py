@@ -5,13 +5,8 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (
-    accessibility_violations,
-    contest_file,
-    flask_cli,
-    log_in,
-    screenshot,
-)
+from tests.e2e.conftest import accessibility_violations, contest_file, log_in, screenshot
+from tests.live_server import flask_cli
 
 
 def wait_saved(page, timeout: int = 10000) -> None:
