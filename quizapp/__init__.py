@@ -66,7 +66,9 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.auth.views import blueprint as auth
     from quizapp.contests.views import blueprint as contests
     from quizapp.health import blueprint as health
+    from quizapp.routing import IdConverter
 
+    app.url_map.converters["id"] = IdConverter  # before any rule uses <id:…>
     for blueprint in (auth, contests, attempts, api, health):
         app.register_blueprint(blueprint)
 

@@ -1,6 +1,8 @@
 """Errors that services raise for the user to fix, and how the web layer shows them."""
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -52,7 +54,25 @@ def register_error_handlers(app: Flask) -> None:
     def handle_service_error(error: ServiceError):
         return error_response(error.status, error.code, str(error.message))
 
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        return error_response(
+            400,
+            "csrf_failed",
+            str(
+                _l(
+                    "The form has expired or was sent from elsewhere; reload the page and try "
+                    "again."
+                )
+            ),
+        )
+
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or error.name)
+        body, status = error_response(error.code or 500, code, error.description or error.name)
+        response = make_response(body, status)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":  # keep e.g. Allow on 405
+                response.headers[name] = value
+        return response

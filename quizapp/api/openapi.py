@@ -27,6 +27,7 @@ ROUND_ID = {"name": "round_id", "in": "path", "required": True, "schema": ID}
 QUESTION_ID = {"name": "question_id", "in": "path", "required": True, "schema": ID}
 NOT_LOGGED_IN = _error("Not logged in")
 NOT_FOUND = _error("No such item, or not yours")
+CSRF_FAILED = _error("The X-CSRFToken header is missing or wrong (code csrf_failed)")
 
 OPENAPI = {
     "openapi": "3.1.0",
@@ -209,7 +210,11 @@ OPENAPI = {
             "post": {
                 "summary": "Log out",
                 "security": CSRF,
-                "responses": {"200": {"description": "Logged out"}, "401": NOT_LOGGED_IN},
+                "responses": {
+                    "400": CSRF_FAILED,
+                    "200": {"description": "Logged out"},
+                    "401": NOT_LOGGED_IN,
+                },
             }
         },
         "/api/v1/rounds": {
@@ -243,6 +248,7 @@ OPENAPI = {
                 "security": CSRF,
                 "parameters": [ROUND_ID],
                 "responses": {
+                    "400": CSRF_FAILED,
                     "201": _json("Attempt", "Started"),
                     "200": _json("Attempt", "Resumed"),
                     "401": NOT_LOGGED_IN,
@@ -279,6 +285,7 @@ OPENAPI = {
                     }
                 ),
                 "responses": {
+                    "400": CSRF_FAILED,
                     "200": {
                         "description": "Saved",
                         "content": {
@@ -315,6 +322,7 @@ OPENAPI = {
                     }
                 ),
                 "responses": {
+                    "400": CSRF_FAILED,
                     "200": {"description": "Saved"},
                     "401": NOT_LOGGED_IN,
                     "404": NOT_FOUND,
@@ -328,7 +336,12 @@ OPENAPI = {
                 "summary": "Submit and score; a second submit returns the first result",
                 "security": CSRF,
                 "parameters": [ATTEMPT_ID],
-                "responses": {"200": _json("Result"), "401": NOT_LOGGED_IN, "404": NOT_FOUND},
+                "responses": {
+                    "400": CSRF_FAILED,
+                    "200": _json("Result"),
+                    "401": NOT_LOGGED_IN,
+                    "404": NOT_FOUND,
+                },
             }
         },
         "/api/v1/rounds/{round_id}/leaderboard": {

@@ -2,7 +2,8 @@
 
 from functools import wraps
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -26,13 +27,19 @@ from quizapp.errors import Invalid, NotFound, Unauthorized
 from quizapp.extensions import csrf
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(blueprint)  # checked in api_login_required, after the login: 401 comes before 400
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def api_login_required(view):
+    """Logged-in users only (401 otherwise); writes must carry the X-CSRFToken header."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            raise Unauthorized("Log in first.")
+            raise Unauthorized(_l("Log in first."))
+        if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
         return view(*args, **kwargs)
 
     return wrapped
@@ -64,8 +71,7 @@ def openapi():
     return jsonify(OPENAPI)
 
 
-@blueprint.post("/login")
-@csrf.exempt  # there is no token before logging in; JSON bodies cannot come from a plain form
+@blueprint.post("/login")  # no CSRF token exists before login; a JSON body cannot come from a form
 def login():
     body = json_body()
     user = authenticate(str(body.get("login") or ""), str(body.get("password") or ""))
@@ -107,7 +113,7 @@ def rounds():
     )
 
 
-@blueprint.post("/rounds/<int:round_id>/attempts")
+@blueprint.post("/rounds/<id:round_id>/attempts")
 @api_login_required
 def start(round_id: int):
     attempt, created = start_attempt(
@@ -120,7 +126,7 @@ def start(round_id: int):
     return jsonify(attempt_json(attempt)), 201 if created else 200
 
 
-@blueprint.get("/attempts/<int:attempt_id>")
+@blueprint.get("/attempts/<id:attempt_id>")
 @api_login_required
 def attempt(attempt_id: int):
     return jsonify(attempt_json(get_attempt(current_user, attempt_id, now())))
@@ -147,12 +153,14 @@ def attempt_json(attempt) -> dict:
     return data
 
 
-@blueprint.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@blueprint.put("/attempts/<id:attempt_id>/answers/<id:question_id>")
 @api_login_required
 def answer(attempt_id: int, question_id: int):
     body = json_body()
     base_revision = body.get("revision")
-    if base_revision is not None and (not isinstance(base_revision, int) or base_revision < 0):
+    if base_revision is not None and (
+        not isinstance(base_revision, int) or not 0 <= base_revision < 2**31
+    ):
         raise Invalid("revision must be a whole number.")
     saved = save_answer(
         current_user,
@@ -165,14 +173,14 @@ def answer(attempt_id: int, question_id: int):
     return jsonify(saved_at=iso(saved.saved_at), revision=saved.revision)
 
 
-@blueprint.put("/attempts/<int:attempt_id>/prediction")
+@blueprint.put("/attempts/<id:attempt_id>/prediction")
 @api_login_required
 def prediction(attempt_id: int):
     value = save_prediction(current_user, attempt_id, json_body().get("value"), now())
     return jsonify(value=value)
 
 
-@blueprint.post("/attempts/<int:attempt_id>/submit")
+@blueprint.post("/attempts/<id:attempt_id>/submit")
 @api_login_required
 def submit(attempt_id: int):
     return jsonify(result_json(submit_attempt(current_user, attempt_id, now())))
@@ -190,7 +198,7 @@ def result_json(result) -> dict:
     }
 
 
-@blueprint.get("/rounds/<int:round_id>/leaderboard")
+@blueprint.get("/rounds/<id:round_id>/leaderboard")
 @api_login_required
 def leaderboard(round_id: int):
     round_ = get_round(round_id)

@@ -19,7 +19,7 @@ from quizapp.errors import Conflict, Invalid
 blueprint = Blueprint("attempts", __name__)
 
 
-@blueprint.get("/attempts/<int:attempt_id>")
+@blueprint.get("/attempts/<id:attempt_id>")
 @login_required
 def show(attempt_id: int):
     moment = now()
@@ -34,7 +34,7 @@ def show(attempt_id: int):
     )
 
 
-@blueprint.post("/attempts/<int:attempt_id>")
+@blueprint.post("/attempts/<id:attempt_id>")
 @login_required
 def save_form(attempt_id: int):
     """The plain form post: save every changed answer, then confirm or submit."""
@@ -72,7 +72,7 @@ def save_form(attempt_id: int):
     return redirect(url_for("attempts.show", attempt_id=attempt.id))
 
 
-@blueprint.get("/attempts/<int:attempt_id>/confirm")
+@blueprint.get("/attempts/<id:attempt_id>/confirm")
 @login_required
 def confirm(attempt_id: int):
     moment = now()
@@ -90,14 +90,14 @@ def confirm(attempt_id: int):
     )
 
 
-@blueprint.post("/attempts/<int:attempt_id>/submit")
+@blueprint.post("/attempts/<id:attempt_id>/submit")
 @login_required
 def submit(attempt_id: int):
     submit_attempt(current_user, attempt_id, now())
     return redirect(url_for("attempts.result", attempt_id=attempt_id))
 
 
-@blueprint.get("/attempts/<int:attempt_id>/result")
+@blueprint.get("/attempts/<id:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
     moment = now()

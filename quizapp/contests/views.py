@@ -18,7 +18,7 @@ def home():
     return render_template("contests/home.html", cards=rounds_for_user(current_user, now()))
 
 
-@blueprint.post("/rounds/<int:round_id>/start")
+@blueprint.post("/rounds/<id:round_id>/start")
 @login_required
 def start(round_id: int):
     attempt, _created = start_attempt(
@@ -31,7 +31,7 @@ def start(round_id: int):
     return redirect(url_for("attempts.show", attempt_id=attempt.id))
 
 
-@blueprint.get("/rounds/<int:round_id>/leaderboard")
+@blueprint.get("/rounds/<id:round_id>/leaderboard")
 @login_required
 def leaderboard(round_id: int):
     round_ = get_round(round_id)
