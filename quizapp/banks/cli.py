@@ -17,11 +17,22 @@ def banks():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--bank", "bank_name", help="Bank name (when the file names none, or to override).")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
-def banks_import(file: Path, bank_name, dry_run):
+@click.option(
+    "--skip-unsupported",
+    is_flag=True,
+    help="Leave out question types the platform does not grade (reported).",
+)
+def banks_import(file: Path, bank_name, dry_run, skip_unsupported):
     """Import a bank file (all or nothing)."""
     from quizapp.banks.services import import_bank
 
-    report = import_bank(file.read_bytes(), file.name, bank_name=bank_name, dry_run=dry_run)
+    report = import_bank(
+        file.read_bytes(),
+        file.name,
+        bank_name=bank_name,
+        dry_run=dry_run,
+        skip_unsupported=skip_unsupported,
+    )
     for problem in report.problems:
         label = "error" if problem.level == "error" else "warning"
         click.echo(f"{label}: {problem.describe(str(file))}", err=True)
@@ -62,3 +73,20 @@ def banks_list(as_json):
         click.echo(f"{summary.name}: {summary.questions} questions")
         for name, count in summary.categories:
             click.echo(f"  {name}: {count}")
+
+
+@banks.command("export")
+@click.argument("name")
+@click.option("--format", "format_name", type=click.Choice(["yaml", "gift", "xlsx"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def banks_export(name: str, format_name: str, output: Path):
+    """Write a bank to a file that imports back as the same bank."""
+    from quizapp.banks.services import export_bank
+    from quizapp.errors import ServiceError
+
+    try:
+        data = export_bank(name, format_name)
+    except ServiceError as error:
+        fail(f"Error: {error.message}")
+    output.write_bytes(data)
+    click.echo(f"Exported {name!r} to {output} ({len(data):,} bytes).")

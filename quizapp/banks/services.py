@@ -6,13 +6,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from quizapp.admin.services import record
-from quizapp.banks.formats import ParsedBank, ParsedQuestion, Problem, reader_for
+from quizapp.banks.formats import (
+    ParsedBank,
+    ParsedOption,
+    ParsedQuestion,
+    Problem,
+    reader_for,
+    writer_for,
+    writer_names,
+)
 from quizapp.banks.formats import supported_extensions as _extensions
 from quizapp.banks.models import Category, Option, Question, QuestionBank, QuestionKind
+from quizapp.errors import Invalid, NotFound
 from quizapp.extensions import db
 
 MAX_TEXT = 5000
@@ -361,3 +371,41 @@ def list_banks() -> list[BankSummary]:
         categories = [(c.name, counts.get(c.id, 0)) for c in bank.categories]
         summaries.append(BankSummary(bank.name, sum(n for _, n in categories), categories))
     return summaries
+
+
+def export_bank(name: str, format_name: str) -> bytes:
+    """The bank's active questions in a file format (yaml, gift, xlsx) that imports back as is."""
+    writer = writer_for(format_name)
+    if writer is None:
+        raise Invalid(
+            _l(
+                "Unknown format %(name)r; use %(names)s.",
+                name=format_name,
+                names=", ".join(writer_names()),
+            )
+        )
+    bank = db.session.scalar(select(QuestionBank).where(QuestionBank.name == name))
+    if bank is None:
+        raise NotFound(_l("No question bank named %(name)r.", name=name))
+    parsed = ParsedBank(name=bank.name, category_order=[c.name for c in bank.categories])
+    questions = db.session.scalars(
+        select(Question)
+        .where(Question.bank_id == bank.id, Question.is_active.is_(True))
+        .options(selectinload(Question.options), selectinload(Question.category))
+        .order_by(Question.category_id, Question.id)
+    )
+    for question in questions:
+        parsed.questions.append(
+            ParsedQuestion(
+                category=question.category.name,
+                text=question.text,
+                kind=question.kind,
+                options=[ParsedOption(o.text, o.is_correct) for o in question.options],
+                explanation=question.explanation,
+                difficulty=question.difficulty,
+                source=question.source,
+                shuffle=question.shuffle_options,
+                external_id=question.external_id,
+            )
+        )
+    return writer.write(parsed)

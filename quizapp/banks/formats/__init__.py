@@ -9,14 +9,20 @@ from quizapp.banks.formats.base import (
     Reader,
     reader_for,
     register_reader,
+    register_writer,
     supported_extensions,
+    writer_for,
+    writer_names,
 )
 from quizapp.banks.formats.gift import GIFTReader
 from quizapp.banks.formats.native_yaml import YAMLReader
 from quizapp.banks.formats.tabular import CSVReader, XLSXReader
+from quizapp.banks.formats.writers import GIFTWriter, XLSXWriter, YAMLWriter
 
 for _reader in (YAMLReader(), GIFTReader(), AikenReader(), XLSXReader(), CSVReader()):
     register_reader(_reader)
+for _writer in (YAMLWriter(), GIFTWriter(), XLSXWriter()):
+    register_writer(_writer)
 
 __all__ = [
     "ParsedBank",
@@ -27,4 +33,6 @@ __all__ = [
     "reader_for",
     "register_reader",
     "supported_extensions",
+    "writer_for",
+    "writer_names",
 ]
