@@ -66,10 +66,12 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.auth.views import blueprint as auth
     from quizapp.contests.views import blueprint as contests
     from quizapp.health import blueprint as health
+    from quizapp.reports.views import blueprint as reports
     from quizapp.routing import IdConverter
+    from quizapp.units.views import blueprint as units
 
     app.url_map.converters["id"] = IdConverter  # before any rule uses <id:…>
-    for blueprint in (auth, contests, attempts, api, health):
+    for blueprint in (auth, contests, attempts, api, health, units, reports):
         app.register_blueprint(blueprint)
 
 

@@ -10,6 +10,8 @@ def register_cli(app: Flask) -> None:
     from quizapp.banks.cli import banks
     from quizapp.contests.cli import contests
     from quizapp.demo import seed_demo_command
+    from quizapp.reports.cli import export
+    from quizapp.units.cli import roster, units
 
     for command in (
         users,
@@ -19,5 +21,8 @@ def register_cli(app: Flask) -> None:
         seed_demo_command,
         backup_command,
         restore_command,
+        units,
+        roster,
+        export,
     ):
         app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Reports for HR and organizers: participation lists by unit, and their exports."""

@@ -1,0 +1,62 @@
+"""`flask export …`: files for HR and organizers."""
+
+import getpass
+from pathlib import Path
+
+import click
+
+from quizapp.cli_support import fail
+from quizapp.errors import ServiceError
+
+
+@click.group(help="Export lists and results as XLSX or CSV.")
+def export():
+    pass
+
+
+@export.command("participation")
+@click.option("--contest", "slug", required=True, help="Contest slug.")
+@click.option("--unit", "unit_code", help="Only this unit and its sub-units.")
+@click.option("--round", "round_number", type=int, help="Only this round (by number).")
+@click.option("--format", "file_format", type=click.Choice(["xlsx", "csv"]), default="xlsx")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True
+)
+def export_participation(slug, unit_code, round_number, file_format, output: Path):
+    """Who took part and who did not, per unit (the same file as the HR page)."""
+    from quizapp.clock import now
+    from quizapp.reports.services import (
+        get_contest,
+        participation,
+        participation_scope,
+        record_export,
+        sheets_for,
+    )
+    from quizapp.reports.sheets import csv_chunks, write_xlsx
+    from quizapp.units.services import UnitTree
+
+    moment = now()
+    try:
+        contest = get_contest(slug)
+        tree = UnitTree()
+        scope = participation_scope(None, contest, unit_code, tree)
+        report = participation(contest, scope, moment, round_number=round_number, tree=tree)
+    except ServiceError as error:
+        fail(f"Error: {error.message}")
+    sheets = sheets_for(report, file_format)
+    with output.open("wb") as out:
+        if file_format == "csv":
+            for chunk in csv_chunks(sheets[0].columns, sheets[0].rows):
+                out.write(chunk)
+        else:
+            write_xlsx(sheets, out)
+    record_export(report, file_format, moment, actor=None, via=f"cli:{_os_user()}")
+    took_part = sum(1 for row in report.rows if row.took_part)
+    click.echo(f"Wrote {len(report.rows)} people ({took_part} took part) to {output}.")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

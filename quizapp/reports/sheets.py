@@ -1,0 +1,68 @@
+"""Writing tables as XLSX and CSV (UTF-8 with BOM), streamed row by row, for any export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from quizapp.reports.xlsx import write_xlsx
+
+BOM = "\ufeff"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+
+
+@dataclass
+class Column:
+    header: str
+    width: float = 14
+    number_format: str | None = None  # e.g. "DD/MM/YYYY", "0.0", "0.0%"
+
+
+__all__ = ["Column", "Sheet", "csv_chunks", "write_xlsx", "xlsx_file"]
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: list[Column]
+    rows: Iterable[tuple]  # consumed once, row by row
+
+
+def xlsx_file(sheets: list[Sheet]):
+    """The workbook in a temporary file (on disk past a few MB), rewound for sending."""
+    # Closed by the response that sends it.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    write_xlsx(sheets, spool)
+    spool.seek(0)
+    return spool
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> object:
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value  # a spreadsheet must not run text from an upload as a formula
+    return "" if value is None else value
+
+
+def csv_chunks(columns: list[Column], rows: Iterable[tuple], rows_per_chunk=500) -> Iterator[bytes]:
+    """CSV as UTF-8 with a BOM (so Excel shows the diacritics), yielded in chunks."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow([column.header for column in columns])
+    for count, row in enumerate(rows, 1):
+        writer.writerow([csv_cell(value) for value in row])
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")

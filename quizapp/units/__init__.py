@@ -1,0 +1,1 @@
+"""Units (the organisation tree) and staff rosters."""
