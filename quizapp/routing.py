@@ -1,8 +1,8 @@
-"""URL converters: ids that fit the database's 64-bit integers (larger ones are simply 404)."""
+"""URL converters: ids that fit the database's integer keys (larger ones are simply 404)."""
 
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
 
 
 class IdConverter(IntegerConverter):

@@ -39,17 +39,34 @@ class LiveServer:
 
     def __init__(self, folder: Path, workers: int = 2, threads: int = 4):
         self.folder = folder
+        self.port = free_port()
+        self.database = None
         url = os.environ.get("QUIZAPP_TEST_DATABASE_URL") or f"sqlite:///{folder / 'live.sqlite'}"
+        if url.startswith("postgresql"):
+            url = self._own_postgres_database(url)
         self.env = {
             **os.environ,
             "QUIZAPP_DATABASE_URL": url,
             "QUIZAPP_SECRET_KEY": "live-test-secret",
             "QUIZAPP_ENV": "development",
         }
-        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers, self.threads = workers, threads
         self.process: subprocess.Popen | None = None
+
+    def _own_postgres_database(self, url: str) -> str:
+        """A database of its own next to the test database (the suite truncates that one)."""
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        base = make_url(url)
+        self.database = f"{base.database}_live_{self.port}"
+        self.admin_url = base.set(drivername="postgresql", database="postgres").render_as_string(
+            hide_password=False
+        )
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{self.database}"')
+        return base.set(database=self.database).render_as_string(hide_password=False)
 
     def seed(self) -> None:
         flask_cli(self.env, "db", "upgrade")
@@ -98,3 +115,8 @@ class LiveServer:
             self.process.wait(timeout=15)
         if getattr(self, "log", None):
             self.log.close()
+        if self.database:
+            import psycopg
+
+            with psycopg.connect(self.admin_url, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')

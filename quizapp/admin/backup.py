@@ -54,6 +54,9 @@ def restore(source: Path) -> None:
         finally:
             backup_db.close()
     elif url.get_backend_name() == "postgresql":
+        not_ours = f"{source}: not a backup of this application"
+        if "alembic_version" not in _run(["pg_restore", "--list", str(source)], not_ours):
+            raise BackupError(not_ours)
         _run(
             [
                 "pg_restore",
@@ -75,9 +78,10 @@ def _libpq(url) -> str:
     return plain.render_as_string(hide_password=False)
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], failure: str | None = None) -> str:
     if shutil.which(command[0]) is None:
         raise BackupError(f"{command[0]} not found; install the PostgreSQL client tools")
     result = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     if result.returncode != 0:
-        raise BackupError(f"{command[0]} failed: {result.stderr.strip()}")
+        raise BackupError(failure or f"{command[0]} failed: {result.stderr.strip()}")
+    return result.stdout

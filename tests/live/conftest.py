@@ -29,6 +29,7 @@ def database(server):
     with app.app_context():
         yield app
         db.session.remove()
+        db.engine.dispose()  # before the server's database is dropped
 
 
 def make_participants(count: int, prefix: str) -> list[str]:
