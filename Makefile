@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install dev lint translations translations-update clean
+.PHONY: run test test-postgres install dev lint translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ install: $(VENV)/.installed translations
 dev: $(VENV)/.dev-installed translations
 
 translations: | $(BIN)/python
-	@if [ -d quizapp/translations ]; then $(BIN)/pybabel compile -q -d quizapp/translations; fi
+	@if [ -d quizapp/translations ]; then $(BIN)/pybabel compile -d quizapp/translations; fi
 
 translations-update: | $(BIN)/python
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
@@ -41,6 +41,13 @@ run: install
 
 test: dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL: a throwaway cluster from Debian's postgresql package.
+PG_DIR ?= /tmp/quizapp-pg-test
+test-postgres: dev
+	@url=$$(scripts/pg-test-server.sh start $(PG_DIR)) && \
+	QUIZAPP_TEST_DATABASE_URL=$$url $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	scripts/pg-test-server.sh stop $(PG_DIR); exit $$status
 
 lint: dev
 	$(BIN)/ruff check quizapp tests

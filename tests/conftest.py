@@ -55,7 +55,9 @@ def app(tmp_path_factory):
     )
     with app.app_context():
         upgrade(directory=MIGRATIONS)
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections (PostgreSQL warns otherwise)
 
 
 @pytest.fixture(autouse=True)

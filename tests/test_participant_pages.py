@@ -159,7 +159,6 @@ def test_logout_ends_the_session(logged_in):
 
 
 def test_history_lists_every_attempt(logged_in, make_round, clock):
-    from datetime import timedelta
 
     client = logged_in
     round_ = make_round(time_limit_minutes=10)
