@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.api.views import blueprint as api
     from quizapp.attempts.views import blueprint as attempts
     from quizapp.auth.views import blueprint as auth
+    from quizapp.contests.dashboard import blueprint as dashboard
     from quizapp.contests.views import blueprint as contests
     from quizapp.health import blueprint as health
     from quizapp.reports.views import blueprint as reports
@@ -71,7 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.units.views import blueprint as units
 
     app.url_map.converters["id"] = IdConverter  # before any rule uses <id:…>
-    for blueprint in (auth, contests, attempts, api, health, units, reports):
+    for blueprint in (auth, contests, attempts, api, health, units, reports, dashboard):
         app.register_blueprint(blueprint)
 
 

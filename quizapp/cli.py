@@ -8,7 +8,7 @@ def register_cli(app: Flask) -> None:
     from quizapp.attempts.cli import attempts
     from quizapp.auth.cli import users
     from quizapp.banks.cli import banks
-    from quizapp.contests.cli import contests
+    from quizapp.contests.cli import contests, stats_command
     from quizapp.demo import seed_demo_command
     from quizapp.reports.cli import export
     from quizapp.units.cli import roster, units
@@ -24,5 +24,6 @@ def register_cli(app: Flask) -> None:
         units,
         roster,
         export,
+        stats_command,
     ):
         app.cli.add_command(command)

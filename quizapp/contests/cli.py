@@ -68,3 +68,37 @@ def contests_list(as_json):
             click.echo(
                 f"  #{r['number']} {r['title']} (id {r['id']}) {r['opens_at']} → {r['closes_at']}"
             )
+
+
+@click.command("stats")
+@click.option("--contest", "slug", required=True, help="The contest's slug.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def stats_command(slug: str, as_json: bool):
+    """The contest's statistics: exactly the numbers its dashboard shows."""
+    from sqlalchemy import select
+
+    from quizapp.clock import now
+    from quizapp.contests.models import Contest
+    from quizapp.contests.stats import contest_stats
+    from quizapp.database import writing
+    from quizapp.extensions import db
+
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    if contest is None:
+        fail(f"No contest with slug {slug!r}.")
+    with writing():  # lazy expiry may close overdue attempts
+        stats = contest_stats(contest, now())
+    data = stats.as_json()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(
+        f"{contest.title}: {data['participants']} participants, {data['entries']} "
+        f"entries, {data['in_progress']} in progress, mean score {data['mean_score']}"
+    )
+    for unit in data["by_unit"]:
+        rate = "—" if unit["rate"] is None else f"{unit['rate']:.1%}"
+        click.echo(
+            f"{'  ' * unit['depth']}{unit['code']} {unit['name']}: "
+            f"{unit['participants']}/{unit['headcount'] or '—'} ({rate})"
+        )

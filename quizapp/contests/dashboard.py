@@ -1,0 +1,65 @@
+"""The live dashboard of a contest and its statistics API, for organizers and HR (own units)."""
+
+from flask import Blueprint, jsonify, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from quizapp.auth.access import roles_required
+from quizapp.auth.models import Role, User
+from quizapp.clock import now
+from quizapp.contests.models import Contest
+from quizapp.contests.stats import contest_stats, question_stats
+from quizapp.errors import NotFound
+from quizapp.extensions import db
+from quizapp.reports.charts import rate_chart
+from quizapp.units.services import visible_unit_ids
+
+blueprint = Blueprint("dashboard", __name__)
+
+
+def stats_scope(user: User, contest: Contest) -> set[int] | None:
+    """None for everything (admins, organizers), HR its unit subtree; others: 404."""
+    if user.role in (Role.ADMIN, Role.ORGANIZER):
+        return None
+    if user.role == Role.HR and user.unit_id is not None:
+        return visible_unit_ids(user)
+    raise NotFound(_l("No such contest."))
+
+
+def find_contest(slug: str) -> Contest:
+    contest = db.session.scalar(db.select(Contest).where(Contest.slug == slug))
+    if contest is None:
+        raise NotFound(_l("No such contest."))
+    return contest
+
+
+@blueprint.get("/contests/<slug>/dashboard")
+@roles_required(Role.ORGANIZER, Role.HR)
+def show(slug: str):
+    contest = find_contest(slug)
+    moment = now()
+    stats = contest_stats(contest, moment, unit_ids=stats_scope(current_user, contest))
+    top_units = [
+        u for u in stats.by_unit if u.depth == min((x.depth for x in stats.by_unit), default=0)
+    ]
+    chart = rate_chart([(u.name, u.rate) for u in top_units], stats.threshold)
+    questions = {r.id: question_stats(r, moment) for r in contest.rounds}
+    busiest = max((n for _, n in stats.by_day), default=0)
+    return render_template(
+        "contests/dashboard.html",
+        contest=contest,
+        stats=stats,
+        chart=chart,
+        questions=questions,
+        busiest=busiest,
+        band_max=max(stats.score_bands.values(), default=0),
+    )
+
+
+@blueprint.get("/api/v1/contests/<slug>/stats")
+@roles_required(Role.ORGANIZER, Role.HR)
+def api_stats(slug: str):
+    contest = find_contest(slug)
+    return jsonify(
+        contest_stats(contest, now(), unit_ids=stats_scope(current_user, contest)).as_json()
+    )

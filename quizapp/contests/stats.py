@@ -1,0 +1,326 @@
+"""Contest statistics: one service for the dashboard, the API and `flask stats --json`.
+
+Entries (lượt thi) are finished attempts (submitted or expired); participants are distinct people
+with at least one entry. Organizers, admins and the contest's own organizers are left out, as
+from the rankings. By-unit figures include each unit's sub-units (like its headcount), so the
+top-level units plus "no unit" add up to the totals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Float, case, cast, distinct, func, select
+
+from quizapp.attempts.models import Answer, Attempt, AttemptQuestion, AttemptStatus
+from quizapp.attempts.services import close_expired, is_correct
+from quizapp.auth.models import Role, User
+from quizapp.contests.models import Contest, Round, contest_organizers
+from quizapp.contests.standings import is_final, standings
+from quizapp.extensions import db
+from quizapp.units.services import UnitTree
+
+FINISHED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
+BANDS = ("100", "75-99", "25-74", "1-24", "0")
+
+
+@dataclass
+class UnitStats:
+    code: str
+    name: str
+    depth: int
+    headcount: int | None
+    participants: int = 0
+    entries: int = 0
+    counted_scores: list[float] = field(default_factory=list)  # share of max, per counted entry
+    rank: int | None = None  # None: under the threshold (listed, not ranked)
+
+    @property
+    def rate(self) -> float | None:
+        return self.participants / self.headcount if self.headcount else None
+
+    @property
+    def mean_counted_score(self) -> float | None:
+        return sum(self.counted_scores) / len(self.counted_scores) if self.counted_scores else None
+
+
+@dataclass
+class ContestStats:
+    participants: int
+    entries: int
+    in_progress: int
+    mean_score: float | None  # points per entry
+    mean_score_ratio: float | None  # share of the maximum per entry, 0–1
+    mean_duration: float | None  # seconds per entry
+    by_unit: list[UnitStats]
+    without_unit: UnitStats
+    score_bands: dict[str, int]
+    by_day: list[tuple[date, int]]
+    threshold: float
+
+    def as_json(self) -> dict:
+        return {
+            "participants": self.participants,
+            "entries": self.entries,
+            "in_progress": self.in_progress,
+            "mean_score": _rounded(self.mean_score),
+            "mean_score_ratio": _rounded(self.mean_score_ratio, 4),
+            "mean_duration_seconds": _rounded(self.mean_duration),
+            "by_unit": [
+                {
+                    "code": u.code,
+                    "name": u.name,
+                    "depth": u.depth,
+                    "headcount": u.headcount,
+                    "participants": u.participants,
+                    "entries": u.entries,
+                    "rate": _rounded(u.rate, 4),
+                    "mean_counted_score": _rounded(u.mean_counted_score, 4),
+                    "rank": u.rank,
+                }
+                for u in self.by_unit
+            ],
+            "without_unit": {
+                "participants": self.without_unit.participants,
+                "entries": self.without_unit.entries,
+            },
+            "score_bands": self.score_bands,
+            "by_day": [{"date": day.isoformat(), "entries": n} for day, n in self.by_day],
+            "unit_rank_threshold": self.threshold,
+        }
+
+
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def ranked_people(contest: Contest) -> tuple:
+    """Conditions on Attempt/User for people who count: not staff, not this contest's jury."""
+    jury = select(contest_organizers.c.user_id).where(contest_organizers.c.contest_id == contest.id)
+    return (User.role.not_in((Role.ORGANIZER, Role.ADMIN)), User.id.not_in(jury))
+
+
+def contest_stats(
+    contest: Contest, now: datetime, *, unit_ids: set[int] | None = None
+) -> ContestStats:
+    """Every number of the dashboard, from SQL aggregates; `unit_ids` limits to a scope (HR)."""
+    close_expired(now)  # lazy expiry: late attempts count, closed at their deadline
+    round_ids = [r.id for r in contest.rounds]
+    base = [Attempt.round_id.in_(round_ids), *ranked_people(contest)]
+    if unit_ids is not None:
+        base.append(User.unit_id.in_(unit_ids))
+    finished = [*base, Attempt.status.in_(FINISHED)]
+
+    def query(*columns):
+        return select(*columns).select_from(Attempt).join(User, User.id == Attempt.user_id)
+
+    ratio = cast(Attempt.score, Float) / func.nullif(Attempt.max_score, 0)
+    entries, participants, mean_score, mean_ratio, mean_duration = db.session.execute(
+        query(
+            func.count(),
+            func.count(distinct(Attempt.user_id)),
+            func.avg(Attempt.score),
+            func.avg(ratio),
+            func.avg(Attempt.duration),
+        ).where(*finished)
+    ).one()
+    in_progress = db.session.scalar(
+        query(func.count()).where(*base, Attempt.status == AttemptStatus.IN_PROGRESS)
+    )
+    band = case(
+        (Attempt.max_score == 0, "0"),
+        (Attempt.score >= Attempt.max_score, "100"),
+        (Attempt.score * 4 >= Attempt.max_score * 3, "75-99"),
+        (Attempt.score * 4 >= Attempt.max_score, "25-74"),
+        (Attempt.score > 0, "1-24"),
+        else_="0",
+    )
+    bands = dict.fromkeys(BANDS, 0)
+    bands.update(
+        dict(db.session.execute(query(band, func.count()).where(*finished).group_by(band)).all())
+    )
+    by_day = [
+        (day, n)
+        for day, n in db.session.execute(
+            query(Attempt.day, func.count())
+            .where(*finished)
+            .group_by(Attempt.day)
+            .order_by(Attempt.day)
+        )
+    ]
+
+    own = {
+        unit_id: (n_entries, n_people)
+        for unit_id, n_entries, n_people in db.session.execute(
+            query(User.unit_id, func.count(), func.count(distinct(Attempt.user_id)))
+            .where(*finished)
+            .group_by(User.unit_id)
+        )
+    }
+    tree = UnitTree()
+    units = [
+        UnitStats(n.code, n.name, n.depth, n.headcount)
+        for n in tree.order
+        if unit_ids is None or n.id in unit_ids
+    ]
+    by_id = {
+        n.id: stats
+        for n, stats in zip(
+            [n for n in tree.order if unit_ids is None or n.id in unit_ids], units, strict=True
+        )
+    }
+    without = UnitStats("", "", 0, None)
+    for unit_id, (n_entries, n_people) in own.items():
+        targets = [by_id[n.id] for n in tree.path(unit_id) if n.id in by_id] if unit_id else []
+        for stats in targets or [without]:
+            stats.entries += n_entries
+            stats.participants += n_people
+
+    _counted_scores(contest, now, tree, by_id)
+    _rank_units(units, contest.unit_rank_threshold)
+    return ContestStats(
+        participants=participants,
+        entries=entries,
+        in_progress=in_progress,
+        mean_score=float(mean_score) if mean_score is not None else None,
+        mean_score_ratio=float(mean_ratio) if mean_ratio is not None else None,
+        mean_duration=float(mean_duration) if mean_duration is not None else None,
+        by_unit=units,
+        without_unit=without,
+        score_bands=bands,
+        by_day=by_day,
+        threshold=contest.unit_rank_threshold,
+    )
+
+
+def _counted_scores(contest: Contest, now: datetime, tree: UnitTree, by_id: dict) -> None:
+    """Each person's counted entry per round (the standings' choice) credited up the tree."""
+    unit_of = dict(db.session.execute(select(User.id, User.unit_id)).all())
+    for round_ in contest.rounds:
+        for row in standings(round_, now):
+            share = row.score / row.max_score if row.max_score else 0.0
+            for node in tree.path(unit_of.get(row.user_id)) if unit_of.get(row.user_id) else []:
+                if node.id in by_id:
+                    by_id[node.id].counted_scores.append(share)
+
+
+def _rank_units(units: list[UnitStats], threshold: float) -> None:
+    """Rank each level's units by rate, then mean counted score; under the threshold: unranked."""
+    by_depth: dict[int, list[UnitStats]] = defaultdict(list)
+    for unit in units:
+        by_depth[unit.depth].append(unit)
+    for level in by_depth.values():
+        eligible = [u for u in level if u.rate is not None and u.rate >= threshold]
+        eligible.sort(key=lambda u: (-u.rate, -(u.mean_counted_score or 0.0), u.code))
+        for rank, unit in enumerate(eligible, start=1):
+            unit.rank = rank
+
+
+# --- per-question statistics (after the round closes) --------------------------------------
+
+
+@dataclass
+class QuestionStats:
+    question_id: int
+    text: str
+    answered: int
+    facility: float  # share of entries that got it right
+    discrimination: float | None  # upper 27 % minus lower 27 % facility
+    top_wrong_option: str | None  # the wrong option the upper group chose most
+    top_wrong_share: float  # its share of the upper group
+    flags: list[str]
+
+
+def question_stats(round_: Round, now: datetime) -> list[QuestionStats] | None:
+    """Facility and discrimination per question once the round is final (None before)."""
+    if not is_final(round_, now):
+        return None
+    attempts = dict(
+        db.session.execute(
+            select(Attempt.id, Attempt.score)
+            .join(User, User.id == Attempt.user_id)
+            .where(
+                Attempt.round_id == round_.id,
+                Attempt.status.in_(FINISHED),
+                *ranked_people(round_.contest),
+            )
+        ).all()
+    )
+    if not attempts:
+        return []
+    ordered = sorted(attempts, key=lambda a: attempts[a])
+    group = max(1, round(len(ordered) * 0.27))
+    lower, upper = set(ordered[:group]), set(ordered[-group:])
+    seen: dict[int, dict] = {}
+    for attempt_id, question_id, snapshot, selected in db.session.execute(
+        select(
+            AttemptQuestion.attempt_id,
+            AttemptQuestion.question_id,
+            AttemptQuestion.snapshot,
+            Answer.selected,
+        )
+        .join(Answer, Answer.attempt_question_id == AttemptQuestion.id)
+        .where(AttemptQuestion.attempt_id.in_(attempts))
+    ):
+        item = seen.setdefault(
+            question_id,
+            {
+                "text": snapshot["text"],
+                "n": 0,
+                "right": 0,
+                "upper": [0, 0],
+                "lower": [0, 0],
+                "upper_wrong": Counter(),
+                "options": {},
+            },
+        )
+        right = is_correct(snapshot, selected)
+        item["n"] += 1
+        item["right"] += right
+        item["options"].update({o["id"]: (o["text"], o["correct"]) for o in snapshot["options"]})
+        for name, members in (("upper", upper), ("lower", lower)):
+            if attempt_id in members:
+                item[name][0] += right
+                item[name][1] += 1
+        if attempt_id in upper:
+            item["upper_wrong"].update(
+                o for o in selected or [] if not item["options"].get(o, ("", True))[1]
+            )
+    results = []
+    for question_id, item in seen.items():
+        facility = item["right"] / item["n"]
+        discrimination = None
+        if item["upper"][1] and item["lower"][1]:
+            discrimination = (
+                item["upper"][0] / item["upper"][1] - item["lower"][0] / item["lower"][1]
+            )
+        top_wrong, top_share = None, 0.0
+        if item["upper_wrong"] and item["upper"][1]:
+            option_id, count = item["upper_wrong"].most_common(1)[0]
+            top_wrong, top_share = item["options"][option_id][0], count / item["upper"][1]
+        flags = []
+        if top_share > 0.5:
+            flags.append("strong_chose_wrong")
+        if discrimination is not None and discrimination < 0:
+            flags.append("negative_discrimination")
+        if facility < 0.2:
+            flags.append("very_hard")
+        results.append(
+            QuestionStats(
+                question_id,
+                item["text"],
+                item["n"],
+                facility,
+                discrimination,
+                top_wrong,
+                top_share,
+                flags,
+            )
+        )
+    results.sort(key=lambda q: (not q.flags, q.facility))
+    return results
+
+
+__all__ = ["BANDS", "ContestStats", "QuestionStats", "contest_stats", "question_stats"]
