@@ -3,9 +3,12 @@
 import random
 from datetime import date, timedelta
 
-from quizapp.attempts.models import Attempt, AttemptStatus
+from sqlalchemy import select
+
+from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
+from quizapp.attempts.services import close_expired, save_answer, start_attempt
 from quizapp.auth.models import Role
-from quizapp.contests.standings import standings
+from quizapp.contests.standings import rebuild_results, record_result, standings
 from quizapp.extensions import db
 
 STEPS = ("score", "prediction", "duration", "submitted_at", "attempt_id")
@@ -29,6 +32,8 @@ def add_attempt(user, round_, *, number=1, score, prediction, duration, submitte
         prediction=prediction,
     )
     db.session.add(attempt)
+    db.session.flush()
+    record_result(attempt)  # as the scoring service does when an attempt finishes
     return attempt
 
 
@@ -168,3 +173,67 @@ def test_contest_can_reorder_the_chain(make_user, make_round, clock):
     rows = standings(round_, clock.at)
     assert [r.user_id for r in rows] == [early.id, quick.id]
     assert rows[1].decided_by == "submitted_at"
+
+
+def kept_results(round_) -> set[tuple]:
+    return {
+        (r.user_id, r.attempt_id, r.score, r.duration, r.prediction_error)
+        for r in db.session.scalars(select(RoundResult).where(RoundResult.round_id == round_.id))
+    }
+
+
+def test_kept_counted_entries_match_a_rebuild_from_the_attempts(make_user, make_round, clock):
+    rng = random.Random(7)
+    base = clock.at - timedelta(hours=20)
+    for counting in ("best", "last", "first"):
+        round_ = make_round(counting=counting, max_attempts=4)
+        for user in [make_user() for _ in range(40)]:
+            for number in range(1, rng.randint(1, 4) + 1):
+                add_attempt(
+                    user,
+                    round_,
+                    number=number,
+                    score=rng.choice([12, 15, 15, 18]),  # ties between one person's attempts
+                    prediction=None,
+                    duration=rng.choice([200.0, 300.0]),
+                    submitted_at=base + timedelta(minutes=30 * number + rng.randint(0, 20)),
+                )
+        db.session.commit()
+        kept = kept_results(round_)
+        assert len(kept) == 40
+        rebuild_results(round_)
+        assert kept_results(round_) == kept, counting
+
+
+def test_the_prediction_step_can_change_which_entry_counts_at_close(make_user, make_round, clock):
+    round_ = make_round(counting="best", prediction_question="?", max_attempts=2)
+    user = make_user()
+    base = clock.at - timedelta(hours=2)
+    quick = add_attempt(
+        user, round_, number=1, score=15, prediction=40, duration=100.0, submitted_at=base
+    )
+    exact = add_attempt(
+        user,
+        round_,
+        number=2,
+        score=15,
+        prediction=1,
+        duration=500.0,
+        submitted_at=base + timedelta(minutes=30),
+    )
+    db.session.commit()
+    assert standings(round_, clock.at)[0].attempt_id == quick.id  # open: duration decides
+    [row] = standings(round_, round_.closes_at + timedelta(days=1))
+    assert (row.attempt_id, row.prediction_error) == (exact.id, 0)  # one participant, |1 - 1|
+
+
+def test_an_attempt_closed_by_expiry_reaches_the_board(make_user, make_round, clock):
+    round_ = make_round(time_limit_minutes=10)
+    user = make_user()
+    attempt, _ = start_attempt(user, round_, clock.at)
+    first = attempt.questions[0]
+    save_answer(user, attempt.id, first.question_id, sorted(first.correct_ids), clock.at)
+    later = clock.at + timedelta(minutes=30)
+    assert close_expired(later) == 1
+    [row] = standings(round_, later)
+    assert (row.attempt_id, row.score, row.submitted_at) == (attempt.id, 1, attempt.deadline)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.auth.models import User
@@ -114,3 +114,48 @@ class Answer(db.Model):
 
     attempt: Mapped[Attempt] = relationship()
     attempt_question: Mapped[AttemptQuestion] = relationship(back_populates="answer")
+
+
+class RoundResult(db.Model):
+    """Each person's counted entry in a round, kept by the scoring service (Moodle's quiz_grades).
+
+    One row per (round, user), replaced when a finished attempt beats it under the round's
+    counting rule, so a leaderboard's top rows are an index scan instead of a ranking of every
+    attempt. `prediction_error` is filled in once the round is final and the actual count known.
+    """
+
+    __tablename__ = "round_results"
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id", name="uq_round_result_person"),
+        Index(
+            "ix_round_results_board",
+            "round_id",
+            text("score DESC"),
+            "duration",
+            "submitted_at",
+            "attempt_id",
+        ),
+        Index(
+            "ix_round_results_final_board",
+            "round_id",
+            text("score DESC"),
+            "prediction_error",
+            "duration",
+            "submitted_at",
+            "attempt_id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    score: Mapped[int]
+    max_score: Mapped[int]
+    duration: Mapped[float]
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prediction: Mapped[int | None]
+    prediction_error: Mapped[int | None] = mapped_column(BigInteger)  # 2**62: no prediction
+
+    attempt: Mapped[Attempt] = relationship()
+    user: Mapped[User] = relationship()

@@ -23,6 +23,7 @@ from quizapp.auth.models import User
 from quizapp.banks.models import Question, QuestionKind
 from quizapp.contests.models import Round
 from quizapp.contests.services import user_may_enter
+from quizapp.contests.standings import record_result
 from quizapp.errors import Conflict, Invalid, NotFound
 from quizapp.extensions import db
 
@@ -391,6 +392,7 @@ def _finish(attempt: Attempt, now: datetime) -> None:
     attempt.correct_count = correct
     attempt.score = correct
     attempt.max_score = len(rows)
+    record_result(attempt)  # the person's counted entry, which the leaderboard reads
 
 
 def is_correct(snapshot: dict, selected: list[int]) -> bool:

@@ -1,11 +1,17 @@
-"""The one function that ranks a round, and the count its prediction question is judged by."""
+"""The one function that ranks a round, the counted entry it ranks, and the prediction's count.
+
+Each person's counted entry in a round lives in `round_results`, kept by the scoring service
+(`record_result` on every finished attempt); `rebuild_results` derives the same rows from the
+attempts in one statement, for the moment the prediction step comes in and for bulk loads.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, func, literal, select
+from sqlalchemy import ColumnElement, case, delete, distinct, func, insert, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from quizapp.attempts.models import Attempt, AttemptStatus
+from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
 from quizapp.auth.models import Role, Unit, User
 from quizapp.contests.models import DEFAULT_RANKING, Round, contest_organizers
 from quizapp.extensions import db
@@ -51,6 +57,7 @@ def prediction_actual(round_: Round, now: datetime) -> int | None:
         else:
             query = select(func.count(distinct(Attempt.user_id))).where(*ranked)
         round_.prediction_actual = db.session.scalar(query.select_from(Attempt).join(User))
+        rebuild_results(round_)  # the prediction step may change who counts which entry
         db.session.commit()
     return round_.prediction_actual
 
@@ -68,10 +75,139 @@ def _ranked_attempts(round_: Round) -> tuple:
     )
 
 
-def standings(round_: Round, now: datetime, limit: int | None = None) -> list[Standing]:
-    """Rank each person's counted attempt in a round.
+def ranking_steps(round_: Round) -> list[str]:
+    """The contest's chain for this round: prediction only once its actual count is known."""
+    steps = [s for s in (round_.contest.ranking or DEFAULT_RANKING) if s != "attempt_id"]
+    if round_.prediction_actual is None:
+        steps = [s for s in steps if s != "prediction"]
+    return [*steps, "attempt_id"]
 
-    The counted attempt follows the round's `counting` (best, last or first); for `best`, a
+
+def prediction_error(prediction: int | None, actual: int | None) -> int | None:
+    """|prediction - actual| once the actual is known; no prediction ranks after any."""
+    if actual is None:
+        return None
+    return NO_PREDICTION if prediction is None else abs(prediction - actual)
+
+
+def _counted_key(round_: Round, row) -> tuple:
+    """Sort key (lowest wins) choosing a person's counted entry under the round's counting."""
+    if round_.counting == "last":
+        return (-row.submitted_at.timestamp(), -row.attempt_id)
+    if round_.counting == "first":
+        return (row.submitted_at, row.attempt_id)
+    values = {
+        "score": -row.score,
+        "prediction": row.prediction_error,
+        "duration": row.duration,
+        "submitted_at": row.submitted_at,
+        "attempt_id": row.attempt_id,
+    }
+    return tuple(values[step] for step in ranking_steps(round_))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    attempt_id: int
+    score: int
+    max_score: int
+    duration: float
+    submitted_at: datetime
+    prediction: int | None
+    prediction_error: int | None
+
+
+def record_result(attempt: Attempt) -> None:
+    """Make a just-finished attempt the person's counted entry if it beats the current one.
+
+    Called by the scoring service inside its transaction. The first entry is an
+    insert-or-nothing, so two closes of one attempt racing each other cannot collide.
+    """
+    round_ = attempt.round
+    entry = _Entry(
+        attempt_id=attempt.id,
+        score=attempt.score or 0,
+        max_score=attempt.max_score,
+        duration=attempt.duration or 0.0,
+        submitted_at=attempt.submitted_at,
+        prediction=attempt.prediction,
+        prediction_error=prediction_error(attempt.prediction, round_.prediction_actual),
+    )
+    fields = {name: getattr(entry, name) for name in _Entry.__dataclass_fields__}
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.session.get_bind().dialect.name]
+    inserted = db.session.execute(
+        dialect.insert(RoundResult)
+        .values(round_id=round_.id, user_id=attempt.user_id, **fields)
+        .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
+    )
+    if inserted.rowcount == 1:
+        return
+    current = db.session.scalar(
+        select(RoundResult)
+        .where(RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if _counted_key(round_, entry) < _counted_key(round_, current):
+        for name, value in fields.items():
+            setattr(current, name, value)
+
+
+def _error_column(actual: int | None) -> ColumnElement:
+    if actual is None:
+        return literal(None)
+    return case(
+        (Attempt.prediction.is_(None), literal(NO_PREDICTION)),
+        else_=func.abs(Attempt.prediction - actual),
+    )
+
+
+def rebuild_results(round_: Round) -> None:
+    """Derive every person's counted entry in the round from its finished attempts."""
+    error = _error_column(round_.prediction_actual)
+    by_step = {
+        "score": Attempt.score.desc(),
+        "prediction": error.asc(),
+        "duration": Attempt.duration.asc(),
+        "submitted_at": Attempt.submitted_at.asc(),
+        "attempt_id": Attempt.id.asc(),
+    }
+    counted_order = {
+        "best": [by_step[step] for step in ranking_steps(round_)],
+        "last": [Attempt.submitted_at.desc(), Attempt.id.desc()],
+        "first": [Attempt.submitted_at.asc(), Attempt.id.asc()],
+    }[round_.counting]
+    picked = (
+        select(
+            Attempt.round_id,
+            Attempt.user_id,
+            Attempt.id.label("attempt_id"),
+            Attempt.score,
+            Attempt.max_score,
+            Attempt.duration,
+            Attempt.submitted_at,
+            Attempt.prediction,
+            error.label("prediction_error"),
+            func.row_number()
+            .over(partition_by=Attempt.user_id, order_by=counted_order)
+            .label("pick"),
+        )
+        .where(Attempt.round_id == round_.id, Attempt.status.in_(FINISHED))
+        .subquery()
+    )
+    columns = [c for c in picked.c if c.name != "pick"]
+    db.session.execute(delete(RoundResult).where(RoundResult.round_id == round_.id))
+    db.session.execute(
+        insert(RoundResult).from_select(
+            [c.name for c in columns], select(*columns).where(picked.c.pick == 1)
+        )
+    )
+
+
+def standings(round_: Round, now: datetime, limit: int | None = None) -> list[Standing]:
+    """Rank each person's counted entry in a round.
+
+    The counted entry follows the round's `counting` (best, last or first); for `best`, a
     person's own attempts are compared by the same chain as the board. The chain, in the
     contest's order (default below), decides between two rows at the first step that differs:
 
@@ -83,66 +219,44 @@ def standings(round_: Round, now: datetime, limit: int | None = None) -> list[St
     5. attempt id, low to high (always last, so the order is total).
 
     Organizers, admins and the contest's jury are never ranked. Each row's `decided_by` names
-    the step that separated it from the row above.
+    the step that separated it from the row above. The rows come from `round_results` in the
+    order of its board index, so the top of a board of a million entries is read, not sorted.
     """
-    actual = prediction_actual(round_, now)
-    steps = [s for s in (round_.contest.ranking or DEFAULT_RANKING) if s != "attempt_id"]
-    if actual is None:
-        steps = [s for s in steps if s != "prediction"]
-    steps.append("attempt_id")
-
-    error = (
-        case(
-            (Attempt.prediction.is_(None), literal(NO_PREDICTION)),
-            else_=func.abs(Attempt.prediction - actual),
-        )
-        if actual is not None
-        else literal(None)
-    )
-    key_columns = {
-        "score": Attempt.score.desc(),
-        "prediction": error.asc(),
-        "duration": Attempt.duration.asc(),
-        "submitted_at": Attempt.submitted_at.asc(),
-        "attempt_id": Attempt.id.asc(),
+    prediction_actual(round_, now)
+    steps = ranking_steps(round_)
+    by_step = {
+        "score": RoundResult.score.desc(),
+        "prediction": RoundResult.prediction_error.asc(),
+        "duration": RoundResult.duration.asc(),
+        "submitted_at": RoundResult.submitted_at.asc(),
+        "attempt_id": RoundResult.attempt_id.asc(),
     }
-    chain = [key_columns[s] for s in steps]
-    counted_order = {
-        "best": chain,
-        "last": [Attempt.submitted_at.desc(), Attempt.id.desc()],
-        "first": [Attempt.submitted_at.asc(), Attempt.id.asc()],
-    }[round_.counting]
-
-    counted = (
-        select(
-            Attempt.id.label("attempt_id"),
-            func.row_number()
-            .over(partition_by=Attempt.user_id, order_by=counted_order)
-            .label("pick"),
-        )
-        .join(User, User.id == Attempt.user_id)
-        .where(*_ranked_attempts(round_))
-        .subquery()
+    jury = select(contest_organizers.c.user_id).where(
+        contest_organizers.c.contest_id == round_.contest_id
     )
     query = (
-        select(Attempt, User.full_name, Unit.name, error.label("prediction_error"))
-        .join(counted, and_(counted.c.attempt_id == Attempt.id, counted.c.pick == 1))
-        .join(User, User.id == Attempt.user_id)
+        select(RoundResult, User.full_name, Unit.name)
+        .join(User, User.id == RoundResult.user_id)
         .outerjoin(Unit, Unit.id == User.unit_id)
-        .order_by(*chain)
+        .where(
+            RoundResult.round_id == round_.id,
+            User.role.not_in((Role.ORGANIZER, Role.ADMIN)),
+            User.id.not_in(jury),
+        )
+        .order_by(*(by_step[step] for step in steps))
     )
     if limit:
         query = query.limit(limit)
 
     rows: list[Standing] = []
     previous = None
-    for rank, (attempt, name, unit, prediction_error) in enumerate(db.session.execute(query), 1):
+    for rank, (entry, name, unit) in enumerate(db.session.execute(query), 1):
         values = {
-            "score": attempt.score,
-            "prediction": prediction_error,
-            "duration": attempt.duration,
-            "submitted_at": attempt.submitted_at,
-            "attempt_id": attempt.id,
+            "score": entry.score,
+            "prediction": entry.prediction_error,
+            "duration": entry.duration,
+            "submitted_at": entry.submitted_at,
+            "attempt_id": entry.attempt_id,
         }
         decided_by = None
         if previous is not None:
@@ -151,16 +265,16 @@ def standings(round_: Round, now: datetime, limit: int | None = None) -> list[St
         rows.append(
             Standing(
                 rank=rank,
-                attempt_id=attempt.id,
-                user_id=attempt.user_id,
+                attempt_id=entry.attempt_id,
+                user_id=entry.user_id,
                 name=name,
                 unit=unit,
-                score=attempt.score,
-                max_score=attempt.max_score,
-                duration_seconds=attempt.duration,
-                prediction=attempt.prediction,
-                prediction_error=prediction_error,
-                submitted_at=attempt.submitted_at,
+                score=entry.score,
+                max_score=entry.max_score,
+                duration_seconds=entry.duration,
+                prediction=entry.prediction,
+                prediction_error=entry.prediction_error,
+                submitted_at=entry.submitted_at,
                 decided_by=decided_by,
             )
         )
