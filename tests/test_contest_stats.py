@@ -133,3 +133,30 @@ def test_question_statistics_after_close(contest_with_entries, clock):
     items = question_stats(round_, clock.at + timedelta(days=1))
     assert items and all(0 <= q.facility <= 1 for q in items)
     assert all(q.answered >= 1 for q in items)
+
+
+def test_question_statistics_page_after_close(app, contest_with_entries, make_user, clock):
+    make_user("btc@example.vn", role=Role.ORGANIZER)
+    client = app.test_client()
+    api_login(client, "btc@example.vn")
+    slug = contest_with_entries.slug
+    dashboard = client.get(f"/contests/{slug}/dashboard").get_data(as_text=True)
+    assert f"/contests/{slug}/rounds/1/questions" not in dashboard  # still open
+    assert 'http-equiv="refresh"' in dashboard
+    clock.at += timedelta(days=1)
+    dashboard = client.get(f"/contests/{slug}/dashboard").get_data(as_text=True)
+    assert f"/contests/{slug}/rounds/1/questions" in dashboard
+    assert "Thống kê câu hỏi" in dashboard and "Lượt thi theo ngày" in dashboard  # Vietnamese
+    page = client.get(f"/contests/{slug}/rounds/1/questions")
+    assert page.status_code == 200 and 'data-testid="question-stats"' in page.get_data(True)
+    assert client.get(f"/contests/{slug}/rounds/9/questions").status_code == 404
+
+
+def test_hr_may_not_open_question_statistics(app, contest_with_entries, make_user):
+    from quizapp.auth.models import Unit
+
+    unit_b = db.session.scalar(db.select(Unit).where(Unit.code == "B"))
+    make_user("hr-b@example.vn", role=Role.HR, unit=unit_b)
+    hr = app.test_client()
+    api_login(hr, "hr-b@example.vn")
+    assert hr.get(f"/contests/{contest_with_entries.slug}/rounds/1/questions").status_code == 403

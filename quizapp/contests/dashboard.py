@@ -8,6 +8,7 @@ from quizapp.auth.access import roles_required
 from quizapp.auth.models import Role, User
 from quizapp.clock import now
 from quizapp.contests.models import Contest
+from quizapp.contests.standings import is_final
 from quizapp.contests.stats import contest_stats, question_stats
 from quizapp.errors import NotFound
 from quizapp.extensions import db
@@ -39,20 +40,35 @@ def show(slug: str):
     contest = find_contest(slug)
     moment = now()
     stats = contest_stats(contest, moment, unit_ids=stats_scope(current_user, contest))
-    top_units = [
-        u for u in stats.by_unit if u.depth == min((x.depth for x in stats.by_unit), default=0)
-    ]
-    chart = rate_chart([(u.name, u.rate) for u in top_units], stats.threshold)
-    questions = {r.id: question_stats(r, moment) for r in contest.rounds}
-    busiest = max((n for _, n in stats.by_day), default=0)
+    top_depth = min((u.depth for u in stats.by_unit), default=0)
+    chart = rate_chart(
+        [(u.name, u.rate) for u in stats.by_unit if u.depth == top_depth], stats.threshold
+    )
     return render_template(
         "contests/dashboard.html",
         contest=contest,
         stats=stats,
         chart=chart,
-        questions=questions,
-        busiest=busiest,
+        final={r.id: is_final(r, moment) for r in contest.rounds},
+        updated_at=moment,
+        busiest=max((n for _, n in stats.by_day), default=0),
         band_max=max(stats.score_bands.values(), default=0),
+    )
+
+
+@blueprint.get("/contests/<slug>/rounds/<int:number>/questions")
+@roles_required(Role.ORGANIZER)
+def questions(slug: str, number: int):
+    """Facility and discrimination per question of a closed round (reads every answer once)."""
+    contest = find_contest(slug)
+    round_ = next((r for r in contest.rounds if r.number == number), None)
+    if round_ is None:
+        raise NotFound(_l("No such round."))
+    return render_template(
+        "contests/questions.html",
+        contest=contest,
+        round=round_,
+        items=question_stats(round_, now()),
     )
 
 

@@ -9,16 +9,16 @@ top-level units plus "no unit" add up to the totals.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Float, case, cast, distinct, func, select
 
-from quizapp.attempts.models import Answer, Attempt, AttemptQuestion, AttemptStatus
+from quizapp.attempts.models import Answer, Attempt, AttemptQuestion, AttemptStatus, RoundResult
 from quizapp.attempts.services import close_expired, is_correct
 from quizapp.auth.models import Role, User
 from quizapp.contests.models import Contest, Round, contest_organizers
-from quizapp.contests.standings import is_final, standings
+from quizapp.contests.standings import is_final
 from quizapp.extensions import db
 from quizapp.units.services import UnitTree
 
@@ -34,7 +34,8 @@ class UnitStats:
     headcount: int | None
     participants: int = 0
     entries: int = 0
-    counted_scores: list[float] = field(default_factory=list)  # share of max, per counted entry
+    counted_total: float = 0.0  # sum of counted entries' shares of the maximum (one per round)
+    counted_entries: int = 0
     rank: int | None = None  # None: under the threshold (listed, not ranked)
 
     @property
@@ -43,7 +44,7 @@ class UnitStats:
 
     @property
     def mean_counted_score(self) -> float | None:
-        return sum(self.counted_scores) / len(self.counted_scores) if self.counted_scores else None
+        return self.counted_total / self.counted_entries if self.counted_entries else None
 
 
 @dataclass
@@ -178,7 +179,7 @@ def contest_stats(
             stats.entries += n_entries
             stats.participants += n_people
 
-    _counted_scores(contest, now, tree, by_id)
+    _counted_scores(contest, tree, by_id, unit_ids)
     _rank_units(units, contest.unit_rank_threshold)
     return ContestStats(
         participants=participants,
@@ -195,15 +196,27 @@ def contest_stats(
     )
 
 
-def _counted_scores(contest: Contest, now: datetime, tree: UnitTree, by_id: dict) -> None:
-    """Each person's counted entry per round (the standings' choice) credited up the tree."""
-    unit_of = dict(db.session.execute(select(User.id, User.unit_id)).all())
-    for round_ in contest.rounds:
-        for row in standings(round_, now):
-            share = row.score / row.max_score if row.max_score else 0.0
-            for node in tree.path(unit_of.get(row.user_id)) if unit_of.get(row.user_id) else []:
-                if node.id in by_id:
-                    by_id[node.id].counted_scores.append(share)
+def _counted_scores(contest: Contest, tree: UnitTree, by_id: dict, unit_ids) -> None:
+    """Each person's counted entry per round (as the leaderboard counts it), summed up the tree."""
+    share = cast(RoundResult.score, Float) / func.nullif(RoundResult.max_score, 0)
+    query = (
+        select(User.unit_id, func.sum(func.coalesce(share, 0.0)), func.count())
+        .select_from(RoundResult)
+        .join(User, User.id == RoundResult.user_id)
+        .where(
+            RoundResult.round_id.in_([r.id for r in contest.rounds]),
+            User.unit_id.is_not(None),
+            *ranked_people(contest),
+        )
+        .group_by(User.unit_id)
+    )
+    if unit_ids is not None:
+        query = query.where(User.unit_id.in_(unit_ids))
+    for unit_id, total, count in db.session.execute(query):
+        for node in tree.path(unit_id):
+            if node.id in by_id:
+                by_id[node.id].counted_total += float(total)
+                by_id[node.id].counted_entries += count
 
 
 def _rank_units(units: list[UnitStats], threshold: float) -> None:
