@@ -29,6 +29,7 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from quizapp import create_app  # noqa: E402
 from quizapp.attempts.models import Attempt  # noqa: E402
+from quizapp.contests.standings import rebuild_results  # noqa: E402
 from quizapp.auth.models import Unit, User  # noqa: E402
 from quizapp.contests.models import Contest, Round  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
@@ -102,6 +103,7 @@ def populate(people: int, rng: random.Random) -> Contest:
                 }
             )
     db.session.execute(insert(Attempt), attempts)
+    rebuild_results(round_)  # bulk-loaded attempts bypass the scoring service
     db.session.commit()
     return contest, len(attempts)
 

@@ -16,6 +16,7 @@ from quizapp.attempts.models import Attempt, AttemptStatus
 from quizapp.attempts.services import local_day
 from quizapp.auth.models import Role, Unit, User
 from quizapp.contests.models import Round
+from quizapp.contests.standings import record_result
 from quizapp.extensions import db
 from quizapp.reports.services import (
     get_contest,
@@ -117,23 +118,25 @@ def add_attempt(person: Person, round_: Round, number: int, *, score, duration, 
     person.attempts.append(
         {"score": score, "duration": duration, "submitted_at": at, "status": status}
     )
-    db.session.add(
-        Attempt(
-            user_id=person.user_id,
-            round_id=round_.id,
-            number=number,
-            day=local_day(started),
-            day_number=number,
-            status=status,
-            started_at=started,
-            deadline=started + timedelta(minutes=20),
-            submitted_at=None if status == AttemptStatus.IN_PROGRESS else at,
-            score=None if status == AttemptStatus.IN_PROGRESS else score,
-            max_score=8,
-            correct_count=score,
-            duration=None if status == AttemptStatus.IN_PROGRESS else duration,
-        )
+    attempt = Attempt(
+        user_id=person.user_id,
+        round_id=round_.id,
+        number=number,
+        day=local_day(started),
+        day_number=number,
+        status=status,
+        started_at=started,
+        deadline=started + timedelta(minutes=20),
+        submitted_at=None if status == AttemptStatus.IN_PROGRESS else at,
+        score=None if status == AttemptStatus.IN_PROGRESS else score,
+        max_score=8,
+        correct_count=score,
+        duration=None if status == AttemptStatus.IN_PROGRESS else duration,
     )
+    db.session.add(attempt)
+    if status != AttemptStatus.IN_PROGRESS:
+        db.session.flush()
+        record_result(attempt)  # as the scoring service does when an attempt finishes
 
 
 @pytest.fixture

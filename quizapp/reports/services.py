@@ -20,12 +20,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from quizapp.admin.services import record
-from quizapp.attempts.models import Attempt, AttemptStatus
+from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
 from quizapp.auth.models import Role, User
-from quizapp.contests.models import DEFAULT_RANKING, Contest, Round, contest_organizers
+from quizapp.contests.models import Contest, Round, contest_organizers
 from quizapp.errors import NotFound
 from quizapp.extensions import db
 from quizapp.units.collation import name_key
@@ -202,8 +202,9 @@ def participation(
     else:
         round_, rounds = None, list(contest.rounds)
 
-    actuals = {r.id: prediction_actual(r, now) for r in rounds}
-    rows = list(_rows(contest, rounds, scope, actuals, tree))
+    for r in rounds:
+        prediction_actual(r, now)  # a final round's counted entries take the prediction step
+    rows = list(_rows(contest, rounds, scope, tree))
     last = len(tree.order)
     rows.sort(
         key=lambda r: (
@@ -224,31 +225,10 @@ def participation(
     )
 
 
-def _counted_order(round_: Round, actual: int | None) -> list:
-    """How one person's attempts in a round are ordered so that the counted one comes first."""
-    if round_.counting == "last":
-        return [Attempt.submitted_at.desc(), Attempt.id.desc()]
-    if round_.counting == "first":
-        return [Attempt.submitted_at.asc(), Attempt.id.asc()]
-    steps = [s for s in (round_.contest.ranking or DEFAULT_RANKING) if s != "attempt_id"]
-    columns = {
-        "score": Attempt.score.desc(),
-        "duration": Attempt.duration.asc(),
-        "submitted_at": Attempt.submitted_at.asc(),
-    }
-    if actual is not None:
-        columns["prediction"] = case(
-            (Attempt.prediction.is_(None), literal(NO_PREDICTION)),
-            else_=func.abs(Attempt.prediction - actual),
-        ).asc()
-    return [columns[s] for s in steps if s in columns] + [Attempt.id.asc()]
-
-
 def _rows(
     contest: Contest,
     rounds: list[Round],
     scope: Scope,
-    actuals: dict[int, int | None],
     tree: UnitTree,
 ):
     round_ids = [r.id for r in rounds] or [-1]
@@ -259,36 +239,18 @@ def _rows(
         .group_by(Attempt.user_id)
         .subquery()
     )
-    picks = [
+    counted = (  # each round's counted entry, as the leaderboard counts it, summed over rounds
         select(
-            Attempt.user_id,
-            Attempt.score,
-            Attempt.max_score,
-            Attempt.duration,
-            Attempt.submitted_at,
-            func.row_number()
-            .over(partition_by=Attempt.user_id, order_by=_counted_order(r, actuals[r.id]))
-            .label("pick"),
-        ).where(Attempt.round_id == r.id, Attempt.status.in_(FINISHED))
-        for r in rounds
-    ]
-    columns = ("user_id", "score", "max_score", "duration", "submitted_at")
-    if picks:
-        picked = union_all(*picks).subquery()
-        counted = (
-            select(
-                picked.c.user_id,
-                func.sum(picked.c.score).label("score"),
-                func.sum(picked.c.max_score).label("max_score"),
-                func.sum(picked.c.duration).label("duration"),
-                func.max(picked.c.submitted_at).label("submitted_at"),
-            )
-            .where(picked.c.pick == 1)
-            .group_by(picked.c.user_id)
-            .subquery()
+            RoundResult.user_id,
+            func.sum(RoundResult.score).label("score"),
+            func.sum(RoundResult.max_score).label("max_score"),
+            func.sum(RoundResult.duration).label("duration"),
+            func.max(RoundResult.submitted_at).label("submitted_at"),
         )
-    else:
-        counted = select(*(literal(None).label(c) for c in columns)).where(false()).subquery()
+        .where(RoundResult.round_id.in_(round_ids))
+        .group_by(RoundResult.user_id)
+        .subquery()
+    )
 
     jury = select(contest_organizers.c.user_id).where(contest_organizers.c.contest_id == contest.id)
     counts_as_participant: ColumnElement = and_(
