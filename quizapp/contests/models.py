@@ -134,3 +134,17 @@ class RoundDraw(db.Model):
 
     round: Mapped[Round] = relationship(back_populates="draws")
     category: Mapped[Category] = relationship()
+
+
+class ContestAccess(db.Model):
+    """A participant who has entered a password-protected contest's password."""
+
+    __tablename__ = "contest_access"
+
+    contest_id: Mapped[int] = mapped_column(
+        ForeignKey("contests.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

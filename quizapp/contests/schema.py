@@ -54,7 +54,9 @@ class RoundSpec(Strict):
         return self
 
 
-class ContestSpec(Strict):
+class ContestSettings(Strict):
+    """A contest without its rounds: what the contest page edits."""
+
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,98}$")
     title: str = Field(min_length=1, max_length=500)
     description: str | None = None
@@ -64,6 +66,20 @@ class ContestSpec(Strict):
     unit_rank_threshold: float = Field(default=0.5, ge=0, le=1)
     public_leaderboard: bool = False
     ranking: list[RankingStep] | None = None
+    # Entered once by each participant before their first attempt; only its hash is stored.
+    password: str | None = Field(default=None, min_length=4, max_length=128)
+
+    @field_validator("ranking")
+    @classmethod
+    def steps_once(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each ranking step may appear only once")
+        return value
+
+
+class ContestSpec(ContestSettings):
+    """A whole contest as its YAML file describes it."""
+
     rounds: list[RoundSpec] = Field(min_length=1)
 
 

@@ -55,6 +55,39 @@ def export_participation(slug, unit_code, round_number, file_format, output: Pat
     click.echo(f"Wrote {len(report.rows)} people ({took_part} took part) to {output}.")
 
 
+@export.command("results")
+@click.option("--contest", "slug", required=True, help="Contest slug.")
+@click.option("--round", "round_number", type=int, help="Only this round (by number).")
+@click.option("--format", "file_format", type=click.Choice(["xlsx", "csv"]), default="xlsx")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True
+)
+def export_results(slug, round_number, file_format, output: Path):
+    """Ranked results of a round (or every round), as the leaderboard orders them."""
+    from quizapp.clock import now
+    from quizapp.database import writing
+    from quizapp.reports.results import record_results_export, results, results_sheets
+    from quizapp.reports.services import get_contest
+    from quizapp.reports.sheets import csv_chunks, write_xlsx
+
+    moment = now()
+    try:
+        with writing():  # a closed round's prediction count is stored on first ranking
+            contest = get_contest(slug)
+            report = results(contest, moment, round_number=round_number)
+    except ServiceError as error:
+        fail(f"Error: {error.message}")
+    sheets = results_sheets(report, file_format)
+    with output.open("wb") as out:
+        if file_format == "csv":
+            for chunk in csv_chunks(sheets[0].columns, sheets[0].rows):
+                out.write(chunk)
+        else:
+            write_xlsx(sheets, out)
+    record_results_export(report, file_format, moment, actor=None, via=f"cli:{_os_user()}")
+    click.echo(f"Wrote {len(report.rows)} ranked entries to {output}.")
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()
