@@ -252,6 +252,10 @@ OPENAPI = {
                     "201": _json("Attempt", "Started"),
                     "200": _json("Attempt", "Resumed"),
                     "401": NOT_LOGGED_IN,
+                    "403": _error(
+                        "The contest has a password the user has not entered yet "
+                        "(code contest_password_required; enter it on the contest page)"
+                    ),
                     "404": NOT_FOUND,
                     "409": _error("Round not open, closed, or attempt limit reached"),
                 },
