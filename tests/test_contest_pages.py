@@ -514,3 +514,58 @@ def test_organizer_pages_render(as_organizer, organizer, protected_round):
     edit = as_organizer.get(f"/manage/rounds/{protected_round.id}/edit").get_data(as_text=True)
     assert 'value="05/10/2026 07:00"' in edit  # Vietnam time, as typed
     assert "Chuyển đổi số" in edit
+
+
+NASTY = [
+    "",
+    " ",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "abc",
+    "31/02/2026 08:00",
+    "01/01/0001 00:00",
+    "<script>",
+    "x" * 3000,
+    "\x00",
+    "1e3",
+    "12/10/2026 25:00",
+]
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_round_form_never_fails_on_what_a_user_types(as_organizer, bank, make_unit, value):
+    unit = make_unit("SGTVT")
+    as_organizer.post("/manage/contests/new", data=contest_form("cc", unit.id))
+    for field in round_form():
+        response = as_organizer.post(
+            "/manage/contests/cc/rounds/new", data=round_form(**{field: value})
+        )
+        assert response.status_code in (302, 422), (field, value)
+    response = as_organizer.post(
+        "/manage/contests/cc/rounds/new",
+        data=round_form(**{f"draws-{i}-category": "0" for i in range(60)}, add_row="y"),
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_contest_form_never_fails_on_what_a_user_types(as_organizer, make_unit, value):
+    unit = make_unit("SGTVT")
+    for field in contest_form("cc", unit.id):
+        data = contest_form("dd", unit.id)
+        data[field] = value
+        response = as_organizer.post("/manage/contests/new", data=data)
+        assert response.status_code in (302, 422), (field, value)
+
+
+def test_contest_file_refuses_control_characters(bank, make_unit):
+    from quizapp.contests.schema import ContestFileError
+
+    make_unit("SGTVT")
+    text = CONTEST_YAML.format(slug="nul").replace("title: Tuần 1", 'title: "Tuần\\0 1"')
+    with pytest.raises(ContestFileError) as caught:
+        create_contest_from_file(text, "c.yaml")
+    assert caught.value.problems == [
+        "c.yaml:12: rounds.0.title: control characters (such as NUL) are not allowed"
+    ]

@@ -1,5 +1,6 @@
 """Forms for the organizer's contest and round pages, and the participant's contest password."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,25 @@ RANKING_CHOICES = [
 DEFAULT_CHAIN = ["score", "prediction", "duration", "submitted_at"]
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _without_control_characters(value):
+    """Typed text never carries control characters (PostgreSQL refuses NUL outright)."""
+    return _CONTROL.sub("", value) if isinstance(value, str) else value
+
+
+class TextForm(FlaskForm):
+    """A form whose text fields drop control characters from what was typed."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, StringField):
+                filters = unbound_field.kwargs.get("filters", [])
+                options["filters"] = [_without_control_characters, *filters]
+            return unbound_field.bind(form=form, **options)
+
+
 class VietnamTimeField(Field):
     """A date and time typed as dd/mm/yyyy HH:MM in Vietnam time; data is timezone-aware."""
 
@@ -65,10 +85,13 @@ class VietnamTimeField(Field):
             raise ValueError(
                 _l("Write the date and time as dd/mm/yyyy HH:MM, e.g. 02/10/2023 08:00.")
             ) from None
+        if not 2000 <= naive.year <= 2099:
+            self.data = None
+            raise ValueError(_l("Enter a year between 2000 and 2099."))
         self.data = naive.replace(tzinfo=LOCAL_TZ)
 
 
-class ContestForm(FlaskForm):
+class ContestForm(TextForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
     slug = StringField(
         _l("Address (slug)"),
@@ -161,7 +184,7 @@ class DrawRowForm(Form):
             raise ValidationError(_l("How many questions from this category?"))
 
 
-class RoundForm(FlaskForm):
+class RoundForm(TextForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     opens_at = VietnamTimeField(_l("Opens (dd/mm/yyyy HH:MM, Vietnam time)"))
     closes_at = VietnamTimeField(_l("Closes (dd/mm/yyyy HH:MM, Vietnam time)"))
@@ -238,7 +261,7 @@ class RoundForm(FlaskForm):
             raise ValidationError(_l("Add at least one line of questions."))
 
 
-class ContestPasswordForm(FlaskForm):
+class ContestPasswordForm(TextForm):
     password = PasswordField(
         _l("Contest password"),
         validators=[DataRequired(), Length(max=128)],

@@ -1,5 +1,6 @@
 """The contest file (`contests create FILE.yaml`): its schema, checked with line numbers."""
 
+import re
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -9,11 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from quizapp.yamlfile import LinedYAML, YAMLFileError, load_lined_yaml
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RankingStep = Literal["score", "prediction", "duration", "submitted_at", "attempt_id"]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def no_control_characters(cls, value):
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and CONTROL.search(text) for text in texts):
+            raise ValueError("control characters (such as NUL) are not allowed")
+        return value
 
 
 class DrawSpec(Strict):
@@ -39,7 +49,7 @@ class RoundSpec(Strict):
     review: Literal["none", "score", "after_close", "immediate"] = "after_close"
     grace_seconds: int = Field(default=15, ge=0, le=600)
     prediction: PredictionSpec | None = None
-    draw: list[DrawSpec] = Field(min_length=1)
+    draw: list[DrawSpec] = Field(min_length=1, max_length=50)
 
     @field_validator("opens_at", "closes_at")
     @classmethod

@@ -357,7 +357,7 @@ def _category_choices() -> tuple[list[SelectChoice], dict[int, tuple[str, str]]]
 
 def _prepare_round_form(form: RoundForm, extra_rows: int) -> dict[int, tuple[str, str]]:
     choices, categories = _category_choices()
-    for _n in range(extra_rows):
+    for _n in range(min(extra_rows, form.draws.max_entries - len(form.draws))):
         form.draws.append_entry()
     for row in form.draws:
         row.category.choices = choices
