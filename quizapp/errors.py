@@ -49,6 +49,17 @@ def error_response(status: int, code: str, message: str):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+# Werkzeug's stock descriptions are English; people on the site read these instead.
+PLAIN_MESSAGES = {
+    403: _l("You may not open this page."),
+    404: _l("This page does not exist, or it is not open to you. Check the address."),
+    405: _l("This action is not available here."),
+    413: _l("The file is too large."),
+    429: _l("Too many tries in a short time; wait a minute and try again."),
+    500: _l("Something went wrong on our side; try again in a moment."),
+}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def handle_service_error(error: ServiceError):
@@ -70,7 +81,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        body, status = error_response(error.code or 500, code, error.description or error.name)
+        message = error.description or error.name
+        if message == type(error).description and error.code in PLAIN_MESSAGES:
+            message = str(PLAIN_MESSAGES[error.code])
+        body, status = error_response(error.code or 500, code, message)
         response = make_response(body, status)
         for name, value in error.get_headers():
             if name.lower() != "content-type":  # keep e.g. Allow on 405

@@ -167,8 +167,18 @@ def test_history_lists_every_attempt(logged_in, make_round, clock):
     second = client.post(f"/rounds/{round_.id}/start").headers["Location"]
     assert second != first
     page = client.get("/history").get_data(as_text=True)
-    assert page.count("<tr>") == 3  # header + two attempts
+    assert page.count('<li class="card">') == 2  # one card per attempt
     assert f'href="{second}"' in page  # the one in progress can be continued
     clock.advance(hours=1)
     page = client.get("/history").get_data(as_text=True)
     assert f'href="{second}/result"' in page and "10:00" in page  # expired at its deadline
+
+
+def test_unknown_page_says_so_in_vietnamese(logged_in):
+    response = logged_in.get("/no-such-page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Trang này không tồn tại" in page and "requested URL" not in page
+    # The API keeps its JSON shape, with the same plain message.
+    body = logged_in.get("/api/v1/attempts/999999", headers={"Accept": "application/json"})
+    assert body.status_code == 404 and body.get_json()["error"]["code"] == "not_found"

@@ -81,9 +81,11 @@ def desktop(browser):
     context.close()
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, full_page: bool = True) -> None:
+    """Save test-artifacts/screenshots/NAME.png: the whole page, or what the window shows
+    (for long pages such as the quiz, where the window is what a participant sees)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def log_in(page, base: str, login: str, password: str = PASSWORD) -> None:
@@ -92,6 +94,43 @@ def log_in(page, base: str, login: str, password: str = PASSWORD) -> None:
     page.fill('input[autocomplete="current-password"]', password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def tab_to(page, selector: str, inside: str = "", limit: int = 60) -> None:
+    """Press Tab until the focused element matches `selector` (within a block whose text
+    contains `inside`, if given); fail after `limit` presses."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            """([selector, inside]) => {
+              const el = document.activeElement;
+              if (!el.matches(selector)) return false;
+              return !inside || el.closest('section, fieldset, dialog').innerText.includes(inside);
+            }""",
+            [selector, inside],
+        ):
+            return
+    raise AssertionError(f"{selector} not reached with Tab in {limit} presses")
+
+
+def focus_ring(page) -> dict:
+    """The outline drawn around the focused element (or the option row around a radio)."""
+    return page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          const ring = el.closest('.option') || el;
+          const style = getComputedStyle(ring);
+          return {style: style.outlineStyle, width: parseFloat(style.outlineWidth),
+                  tag: el.tagName, visible: el.matches(':focus-visible')};
+        }"""
+    )
+
+
+def no_horizontal_scroll(page) -> bool:
+    """Nothing sticks out sideways: the page is no wider than the window."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
 
 
 def accessibility_violations(page) -> list[str]:

@@ -5,7 +5,13 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import accessibility_violations, contest_file, log_in, screenshot
+from tests.e2e.conftest import (
+    accessibility_violations,
+    contest_file,
+    log_in,
+    no_horizontal_scroll,
+    screenshot,
+)
 from tests.live_server import flask_cli
 
 
@@ -35,12 +41,20 @@ def test_phone_participant_journey(live_server, phone):
     timer = page.locator('[data-testid="timer"]')
     assert re.fullmatch(r"1[45]:\d\d", timer.inner_text().strip())
 
-    # Answer two questions; each click is saved at once.
+    # Answer two questions; each click is saved at once, so there is no Save button to find.
+    assert page.locator("#save-button").is_hidden()
+    first_nav = page.locator(".navigator a").first
+    assert first_nav.get_attribute("class") == "unanswered"
+    assert "(chưa trả lời)" in first_nav.get_attribute("aria-label")
     for index in range(2):
         questions.nth(index).locator("label").first.click()
         wait_saved(page)
     chosen = [questions.nth(i).locator("input:checked").get_attribute("value") for i in range(2)]
-    screenshot(page, "quiz-360")
+    assert first_nav.get_attribute("class") == "answered"
+    assert first_nav.get_attribute("aria-label") == "Câu 1"
+    assert page.locator("#answered-count").inner_text() == f"Đã trả lời 2/{total}"
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "quiz-360", full_page=False)
     assert accessibility_violations(page) == []
 
     # Reload: the same attempt, the same answers, the server's remaining time.
@@ -55,7 +69,9 @@ def test_phone_participant_journey(live_server, phone):
     questions.nth(2).locator("label").nth(1).click()
     status = page.locator('[data-testid="save-status"]')
     expect(status).to_have_attribute("data-state", "offline")
-    screenshot(page, "quiz-offline-360")
+    assert status.inner_text().startswith("Mất kết nối")
+    screenshot(page, "quiz-offline-360", full_page=False)
+    assert no_horizontal_scroll(page)
     phone.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     wait_saved(page, timeout=15000)
@@ -63,9 +79,17 @@ def test_phone_participant_journey(live_server, phone):
     page.reload()
     assert questions.nth(2).locator("input:checked").count() == 1
 
-    # The navigator and progress show three answered.
+    # The navigator and progress show three answered, the rest marked unanswered.
     assert page.locator(".navigator a.answered").count() == 3
+    assert page.locator(".navigator a.unanswered").count() == total - 3
     assert page.locator("#progress").get_attribute("value") == "3"
+    assert page.locator("#progress").get_attribute("max") == str(total)
+
+    # The navigator leads to a question without hiding it under the sticky bar.
+    page.locator(f'.navigator a[href="#q-{total}"]').click()
+    bar_bottom = page.locator("#quiz-bar").bounding_box()
+    target_top = page.locator(f"#q-{total} legend").bounding_box()
+    assert target_top["y"] >= bar_bottom["y"] + bar_bottom["height"]
 
     # Submit: the dialog lists the unanswered questions, then the score.
     page.locator('[data-testid="submit-attempt"]').click()
@@ -73,24 +97,31 @@ def test_phone_participant_journey(live_server, phone):
     assert dialog.is_visible()
     unanswered = ", ".join(str(n) for n in range(4, total + 1))
     assert dialog.locator("#confirm-unanswered").inner_text().endswith(unanswered)
-    screenshot(page, "confirm-360")
+    screenshot(page, "confirm-360", full_page=False)
     page.locator('[data-testid="confirm-submit"]').click()
     score = page.locator('[data-testid="score"]')
     score.wait_for()
     assert re.fullmatch(rf"[0-3]/{total}", score.inner_text())
-    screenshot(page, "result-360")
+    screenshot(page, "result-360", full_page=False)
     assert accessibility_violations(page) == []
 
 
-def test_the_page_submits_itself_when_time_is_up(live_server, phone, tmp_path):
+def test_the_page_warns_in_the_last_minute_and_submits_itself(live_server, phone, tmp_path):
     file = tmp_path / "short.yaml"
     file.write_text(contest_file("vong-ngan", closes_in=timedelta(seconds=12)), encoding="utf-8")
     flask_cli(live_server["env"], "contests", "create", str(file))
     page = phone.new_page()
     log_in(page, live_server["url"], "thisinh3@demo.vn")
     start_round(page, "Vòng vong-ngan")
+    # Under a minute left: the timer turns red and a warning stays in the sticky bar.
+    warning = page.locator('[data-testid="time-warning"]')
+    expect(warning).to_be_visible()
+    assert "tự động nộp" in warning.inner_text()
+    assert "last-minute" in page.locator('[data-testid="timer"]').get_attribute("class")
     page.locator('[data-testid="question"]').first.locator("label").first.click()
     wait_saved(page)
+    screenshot(page, "quiz-last-minute-360", full_page=False)
+    assert no_horizontal_scroll(page)
     page.locator('[data-testid="score"]').wait_for(timeout=30000)
     assert page.url.endswith("/result")
     assert re.fullmatch(r"[01]/4", page.locator('[data-testid="score"]').inner_text())
@@ -102,3 +133,41 @@ def test_login_page_at_both_widths(live_server, phone, desktop):
         page.goto(live_server["url"] + "/login")
         screenshot(page, name)
         assert accessibility_violations(page) == []
+
+
+def test_save_status_says_saving_then_retries_after_errors_and_a_lost_session(live_server, phone):
+    base = live_server["url"]
+    page = phone.new_page()
+    log_in(page, base, "thisinh2@demo.vn")
+    start_round(page, "Tuần 1")
+    questions = page.locator('[data-testid="question"]')
+    status = page.locator('[data-testid="save-status"]')
+
+    # While the server has not answered, the page says "saving".
+    held = []
+    page.route("**/answers/**", lambda route: held.append(route))
+    questions.nth(0).locator("label").first.click()
+    expect(status).to_have_attribute("data-state", "saving")
+    assert status.inner_text() == "Đang lưu…"
+    held[0].continue_()
+    page.unroute("**/answers/**")
+    wait_saved(page)
+    assert status.inner_text() == "Đã lưu"
+
+    # A server error: "not saved, retrying", then the retry goes through by itself.
+    page.route("**/answers/**", lambda route: route.fulfill(status=503), times=1)
+    questions.nth(1).locator("label").first.click()
+    expect(status).to_have_attribute("data-state", "error")
+    wait_saved(page)
+
+    # The session ended (401): the page says to log in again and keeps the answer; after a
+    # reload (logged in again) the kept answer is sent.
+    page.route("**/answers/**", lambda route: route.fulfill(status=401), times=1)
+    questions.nth(2).locator("label").nth(1).click()
+    expect(status).to_have_attribute("data-state", "login")
+    assert "đăng nhập lại" in status.inner_text()
+    chosen = questions.nth(2).locator("input:checked").get_attribute("value")
+    page.reload()
+    wait_saved(page)
+    page.reload()  # what the server has, not what the browser kept
+    assert questions.nth(2).locator("input:checked").get_attribute("value") == chosen

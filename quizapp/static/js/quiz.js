@@ -15,19 +15,32 @@
   const total = fieldsets.length;
 
   // --- timer: the server's remaining seconds, counted down on a monotonic clock ----------
-  const endsAt = performance.now() + parseFloat(timerEl.dataset.remaining) * 1000;
+  let endsAt = performance.now() + parseFloat(timerEl.dataset.remaining) * 1000;
   let submitting = false;
+  const warning = document.getElementById("time-warning");
   function tick() {
     const left = Math.max(0, Math.round((endsAt - performance.now()) / 1000));
     const m = Math.floor(left / 60), s = left % 60;
     timerEl.textContent = String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
-    if (left <= 60 && !timerEl.classList.contains("last-minute")) {
+    if (left <= 60 && warning.hidden) {
       timerEl.classList.add("last-minute");
-      timerEl.setAttribute("aria-label", msg("LastMinute"));
+      warning.hidden = false;   // role=alert: announced once, and stays in the sticky bar
     }
     if (left === 0) { finish(); return; }
     setTimeout(tick, 250);
   }
+  // A phone that slept may have paused this page's clock: ask the server again on return.
+  async function resync() {
+    if (submitting || !navigator.onLine) return;
+    try {
+      const res = await fetch(api, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!res.ok) return;
+      const body = await res.json();
+      if (body.status && body.status !== "in_progress") { window.location.href = form.dataset.resultUrl; return; }
+      endsAt = performance.now() + body.remaining_seconds * 1000;
+    } catch (e) { /* keep counting on the local clock */ }
+  }
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") resync(); });
 
   // --- saving ------------------------------------------------------------------------------
   let pending = loadPending();      // question id -> option ids not yet acknowledged
@@ -53,7 +66,11 @@
       const done = fs.querySelector("input:checked") !== null;
       if (done) answered++;
       const nav = document.getElementById("nav-" + fs.dataset.questionId);
-      if (nav) { nav.classList.toggle("answered", done); nav.classList.toggle("unanswered", !done); }
+      if (nav) {
+        nav.classList.toggle("answered", done);
+        nav.classList.toggle("unanswered", !done);
+        nav.setAttribute("aria-label", nav.dataset.label + (done ? "" : " (" + msg("Unanswered") + ")"));
+      }
     });
     document.getElementById("progress").value = answered;
     document.getElementById("answered-count").textContent =
@@ -87,6 +104,11 @@
         pending = {}; storePending();
         setStatus("closed");
         window.location.href = form.dataset.resultUrl;
+        return;
+      } else if (res.status === 401) {
+        // Logged out (session ended): keep the answers here; the page sends them after a new login.
+        setStatus("login");
+        inFlight = false;
         return;
       } else if (res.status === 422 || res.status === 404) {
         delete pending[qid]; storePending();   // the server refused this change for good
@@ -133,7 +155,7 @@
     if (!fs) { delete pending[qid]; return; }
     fs.querySelectorAll("input").forEach((i) => { i.checked = optionIds.includes(parseInt(i.value, 10)); });
   });
-  window.addEventListener("online", flush);
+  window.addEventListener("online", () => { flush(); resync(); });
   window.addEventListener("offline", () => setStatus("offline"));
 
   // --- submitting ----------------------------------------------------------------------------
@@ -162,6 +184,10 @@
     pending = {}; storePending();
     form.submit();
   }
+
+  // Every change is saved at once, so the no-script Save button would only confuse.
+  const saveButton = document.getElementById("save-button");
+  if (saveButton) saveButton.hidden = true;
 
   updateProgress();
   tick();
