@@ -31,6 +31,8 @@ def register_config(app: Flask, config: type | dict | None) -> None:
     app.config.from_prefixed_env("QUIZAPP")
     if app.config.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if app.config.get("REDIS_URL"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         path = os.path.join(app.instance_path, "quizapp.sqlite")
@@ -44,12 +46,13 @@ def register_extensions(app: Flask) -> None:
     from quizapp import models  # noqa: F401  (every table in the metadata)
     from quizapp.auth.services import load_user
     from quizapp.database import configure_sqlite
-    from quizapp.extensions import babel, csrf, db, login_manager, migrate
+    from quizapp.extensions import babel, csrf, db, limiter, login_manager, migrate
     from quizapp.i18n import select_locale, select_timezone
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -83,9 +86,10 @@ def register_errors(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from quizapp.security import register_security_headers
+    from quizapp.security import register_security_headers, trust_proxies
 
     register_security_headers(app)
+    trust_proxies(app)
 
 
 def register_templates(app: Flask) -> None:

@@ -23,6 +23,20 @@ class Config:
     DISPLAY_TIMEZONE = "Asia/Ho_Chi_Minh"
     DEMO_PASSWORD = "demo1234"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Failed logins allowed per window (successes never count). ASVS 2.2.1: at most 100 an hour
+    # per account. Per address: generous, since a whole department logs in through one NAT.
+    LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
+    LOGIN_FAILURES_PER_ADDRESS = "1000 per hour"
+    # Counters live in this process unless QUIZAPP_REDIS_URL points every worker and host at
+    # one Redis (then the limits hold across them).
+    REDIS_URL = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"  # exact: never more than the limit in any hour
+    RATELIMIT_KEY_PREFIX = "quizapp"
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none); the
+    # per-address limit needs the client's address, not the proxy's.
+    TRUSTED_PROXIES = 0
 
 
 class TestConfig(Config):

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -17,3 +19,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Limits are declared on the views that need them (login); storage and strategy come from
+# RATELIMIT_* config: memory by default, Redis when QUIZAPP_REDIS_URL is set.
+limiter = Limiter(get_remote_address)

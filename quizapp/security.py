@@ -1,6 +1,7 @@
-"""HTTP security headers: a CSP without inline script, no framing, no sniffing."""
+"""HTTP security headers (a CSP without inline script, no framing, no sniffing) and proxies."""
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -32,3 +33,10 @@ def register_security_headers(app: Flask) -> None:
         if response.mimetype == "application/json" or "Set-Cookie" in headers:
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address from X-Forwarded-For."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

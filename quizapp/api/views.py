@@ -4,7 +4,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from quizapp.api.openapi import OPENAPI
@@ -18,8 +18,9 @@ from quizapp.attempts.services import (
     start_attempt,
     submit_attempt,
 )
+from quizapp.auth import limits
 from quizapp.auth.services import authenticate
-from quizapp.auth.sessions import begin_session
+from quizapp.auth.sessions import begin_session, end_session
 from quizapp.clock import now
 from quizapp.contests.services import get_round, rounds_for_user, user_may_enter
 from quizapp.contests.standings import standings
@@ -72,10 +73,13 @@ def openapi():
 
 
 @blueprint.post("/login")  # no CSRF token exists before login; a JSON body cannot come from a form
+@limits.per_account  # failures shared with the login page; over the limit: 429 with Retry-After
+@limits.per_address
 def login():
     body = json_body()
     user = authenticate(str(body.get("login") or ""), str(body.get("password") or ""))
     if user is None:
+        limits.note_failed_login()
         raise Unauthorized("Wrong login or password.", code="bad_credentials")
     begin_session(user)
     return jsonify(user=user_json(user), csrf_token=generate_csrf())
@@ -84,7 +88,7 @@ def login():
 @blueprint.post("/logout")
 @api_login_required
 def logout():
-    logout_user()
+    end_session(current_user)
     return jsonify(status="logged_out")
 
 

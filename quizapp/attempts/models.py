@@ -80,7 +80,9 @@ class AttemptQuestion(db.Model):
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
     position: Mapped[int]
-    # {"kind", "text", "explanation", "options": [{"id", "text", "correct"}]} in display order
+    # {"kind", "text", "explanation", "options": [{"id", "option_id", "text", "correct"}]} in
+    # display order; "id" is this attempt's own number for the option (what the browser sees and
+    # answers hold), "option_id" the bank's (absent from snapshots taken before it was added).
     snapshot: Mapped[dict] = mapped_column(JSON)
 
     attempt: Mapped[Attempt] = relationship(back_populates="questions")

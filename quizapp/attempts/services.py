@@ -222,6 +222,9 @@ def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None
         options = list(question.options)
         if question.shuffle_options:
             rng.shuffle(options)
+        # Each attempt numbers its options afresh: bank ids follow the file's order, and banks
+        # mostly list the right answer first, so the browser must never see them.
+        numbers = rng.sample(range(1, 2**31), len(options))
         attempt_question = AttemptQuestion(
             question_id=question.id,
             position=position,
@@ -230,7 +233,10 @@ def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None
                 "text": question.text,
                 "explanation": question.explanation,
                 "source": question.source,
-                "options": [{"id": o.id, "text": o.text, "correct": o.is_correct} for o in options],
+                "options": [
+                    {"id": number, "option_id": o.id, "text": o.text, "correct": o.is_correct}
+                    for number, o in zip(numbers, options, strict=True)
+                ],
             },
         )
         attempt_question.answer = Answer(attempt=attempt, selected=[], revision=0)

@@ -63,12 +63,19 @@ class User(UserMixin, db.Model):
     # On the staff roster of their unit (set by `roster import`); the roster gives the headcount.
     on_roster: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     roster_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the id kept in session and remember cookies; logging out raises it, so a cookie
+    # copied before the logout no longer logs anyone in (sessions themselves are signed cookies).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     unit: Mapped[Unit | None] = relationship()
 
     @property
     def is_active(self) -> bool:
         return self.is_active_account
+
+    def get_id(self) -> str:
+        """The session's user id: "<id>:<epoch>", so a logout ends every earlier session."""
+        return f"{self.id}:{self.session_epoch}"
 
     @property
     def is_staff(self) -> bool:

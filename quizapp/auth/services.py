@@ -25,7 +25,14 @@ def hash_password(password: str) -> str:
 
 
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The user a session cookie names, if the cookie's session epoch is still the current one."""
+    ident, _sep, epoch = user_id.partition(":")
+    if not ident.isdigit() or not (epoch or "0").isdigit() or int(ident) >= 2**31:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or user.session_epoch != int(epoch or "0"):
+        return None
+    return user
 
 
 def find_user(login: str) -> User | None:

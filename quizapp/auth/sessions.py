@@ -1,9 +1,10 @@
-"""Starting a logged-in session: a fresh session on every login (no fixation)."""
+"""Starting and ending a logged-in session: fresh on every login, void everywhere on logout."""
 
 from flask import session
-from flask_login import login_user
+from flask_login import login_user, logout_user
 
 from quizapp.auth.models import User
+from quizapp.extensions import db
 
 KEPT_ACROSS_LOGIN = ("lang",)
 
@@ -14,3 +15,10 @@ def begin_session(user: User) -> None:
     session.clear()
     session.update(kept)
     login_user(user, remember=True)
+
+
+def end_session(user: User) -> None:
+    """Log out; raising the epoch voids every session and remember cookie issued before."""
+    user.session_epoch += 1
+    db.session.commit()
+    logout_user()

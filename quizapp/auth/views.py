@@ -4,8 +4,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, logout_user
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user, login_required
 
+from quizapp.auth import limits
 from quizapp.auth.forms import LoginForm, RegisterForm
 from quizapp.auth.services import (
     NewUser,
@@ -14,7 +16,7 @@ from quizapp.auth.services import (
     registration_units,
     self_registration_open,
 )
-from quizapp.auth.sessions import begin_session
+from quizapp.auth.sessions import begin_session, end_session
 from quizapp.errors import ServiceError
 from quizapp.extensions import db
 
@@ -23,7 +25,15 @@ blueprint = Blueprint("auth", __name__)
 
 def safe_next(target: str | None) -> str:
     """Only paths on this site; anything else goes home."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Browsers read a backslash as a slash and drop tabs and newlines, so a path made of a slash,
+    # a backslash (or a tab and a slash) and a host leads off-site just as "//host" does.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(ord(char) > 31 and ord(char) != 127 for char in target)
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
@@ -31,6 +41,8 @@ def safe_next(target: str | None) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@limits.per_account
+@limits.per_address
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("contests.home"))
@@ -40,14 +52,26 @@ def login():
         if user is not None:
             begin_session(user)
             return redirect(safe_next(request.args.get("next")))
+        limits.note_failed_login()
         flash(_("Wrong login or password."), "error")
     return render_template("auth/login.html", form=form, registration_open=self_registration_open())
+
+
+@blueprint.errorhandler(RateLimitExceeded)
+def too_many_failed_logins(error: RateLimitExceeded):
+    """The login form again, saying how long to wait (the limiter adds Retry-After)."""
+    flash(error.description, "error")
+    form = LoginForm()
+    return (
+        render_template("auth/login.html", form=form, registration_open=self_registration_open()),
+        429,
+    )
 
 
 @blueprint.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    end_session(current_user)
     return redirect(url_for("auth.login"))
 
 

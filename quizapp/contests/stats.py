@@ -292,14 +292,20 @@ def question_stats(round_: Round, now: datetime) -> list[QuestionStats] | None:
         right = is_correct(snapshot, selected)
         item["n"] += 1
         item["right"] += right
-        item["options"].update({o["id"]: (o["text"], o["correct"]) for o in snapshot["options"]})
+        # Answers hold each attempt's own option numbers; count wrong choices by the bank's option.
+        bank_id = {o["id"]: o.get("option_id", o["id"]) for o in snapshot["options"]}
+        item["options"].update(
+            {bank_id[o["id"]]: (o["text"], o["correct"]) for o in snapshot["options"]}
+        )
         for name, members in (("upper", upper), ("lower", lower)):
             if attempt_id in members:
                 item[name][0] += right
                 item[name][1] += 1
         if attempt_id in upper:
             item["upper_wrong"].update(
-                o for o in selected or [] if not item["options"].get(o, ("", True))[1]
+                bank_id[o]
+                for o in selected or []
+                if o in bank_id and not item["options"][bank_id[o]][1]
             )
     results = []
     for question_id, item in seen.items():

@@ -1,0 +1,178 @@
+"""Login limits: failures per account (ASVS 2.2.1: ≤ 100 an hour) and per address; successes
+never count, so a whole office behind one NAT address still logs in."""
+
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+from limits import parse
+
+from quizapp.extensions import limiter
+from tests.live_server import LiveServer, free_port
+
+OFFICE = "203.0.113.7"  # one NAT address for a whole department (TEST-NET-3, never contacted)
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters(app):
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def api(client, login, password, address=OFFICE):
+    # A fresh app context per request, as in production (the test's own context would share g).
+    with client.application.app_context():
+        return client.post(
+            "/api/v1/login",
+            json={"login": login, "password": password},
+            environ_base={"REMOTE_ADDR": address},
+        )
+
+
+def form(client, login, password, address=OFFICE):
+    with client.application.app_context():
+        return client.post(
+            "/login",
+            data={"login": login, "password": password},
+            environ_base={"REMOTE_ADDR": address},
+        )
+
+
+def test_defaults_follow_asvs_and_leave_room_for_an_office(app):
+    per_account = parse(app.config["LOGIN_FAILURES_PER_ACCOUNT"])
+    per_address = parse(app.config["LOGIN_FAILURES_PER_ADDRESS"])
+    assert per_account.amount <= 100 and per_account.get_expiry() >= 3600
+    assert per_address.amount >= 1000 and per_address.get_expiry() <= 3600
+
+
+def test_an_account_is_locked_after_100_failures_from_anywhere(app, make_user):
+    make_user("an@example.vn")
+    make_user("binh@example.vn")
+    client = app.test_client()
+    # Failures from many addresses: the per-account limit follows the account, not the address.
+    for n in range(99):
+        assert api(client, "An@Example.vn ", "guess", address=f"198.51.100.{n}").status_code == 401
+    assert api(client, "an@example.vn", "secret123").status_code == 200  # successes never count
+    assert api(app.test_client(), "an@example.vn", "guess-100").status_code == 401
+
+    locked = api(app.test_client(), "an@example.vn", "secret123")  # the right password, too late
+    assert locked.status_code == 429
+    error = locked.get_json()["error"]
+    assert error["code"] == "too_many_requests" and error["message"]
+    assert 0 < int(locked.headers["Retry-After"]) <= 3600
+    assert "user_id" not in (locked.headers.get("Set-Cookie") or "")
+    # Another account behind the same address is not affected.
+    assert api(app.test_client(), "binh@example.vn", "secret123").status_code == 200
+
+
+def test_the_form_and_the_api_share_the_count_and_the_form_says_so_in_vietnamese(app, make_user):
+    make_user("an@example.vn")
+    client = app.test_client()
+    for _ in range(60):
+        assert form(client, "an@example.vn", "guess").status_code == 200
+    for _ in range(40):
+        assert api(client, "an@example.vn", "guess").status_code == 401
+
+    refused = form(client, "an@example.vn", "secret123")
+    assert refused.status_code == 429
+    html = refused.get_data(as_text=True)
+    assert "Đăng nhập sai quá nhiều lần" in html and "phút" in html
+    assert 'autocomplete="current-password"' in html  # the form is still there
+    assert int(refused.headers["Retry-After"]) > 0
+    assert client.get("/").status_code == 302  # not logged in
+
+
+def test_hundreds_of_colleagues_behind_one_address_log_in(app, make_user):
+    colleagues = [make_user(f"cb{n}@so.gov.vn").login for n in range(300)]
+    for login in colleagues:  # everyone mistypes once, then gets in
+        client = app.test_client()
+        assert form(client, login, "secret12").status_code == 200
+        assert form(client, login, "secret123").status_code == 302
+
+
+def test_an_address_is_stopped_after_its_failure_limit(app, make_user, monkeypatch):
+    make_user("an@example.vn")
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ADDRESS", "20 per hour")
+    client = app.test_client()
+    for n in range(20):  # password spraying: one guess each on many accounts
+        assert api(client, f"staff{n}@example.vn", "123456").status_code == 401
+    assert api(client, "an@example.vn", "secret123").status_code == 429
+    assert api(client, "an@example.vn", "secret123", address="192.0.2.1").status_code == 200
+
+
+def test_logging_in_and_out_many_times_is_never_limited(app, make_user):
+    make_user("an@example.vn")
+    client = app.test_client()
+    for _ in range(120):
+        token = api(client, "an@example.vn", "secret123").get_json()["csrf_token"]
+        with app.app_context():
+            logout = client.post("/api/v1/logout", headers={"X-CSRFToken": token})
+        assert logout.status_code == 200
+
+
+# --- Redis: several worker processes share one set of counters -----------------------------
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server); CI installs it")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_two_workers_share_counters_through_redis(tmp_path, redis_url):
+    import redis
+
+    live = LiveServer(tmp_path, workers=2, threads=2)
+    live.env["QUIZAPP_REDIS_URL"] = redis_url
+    live.seed()
+    live.start()
+    try:
+        body = {"login": "thisinh1@demo.vn", "password": "wrong"}
+        for _ in range(100):  # a new connection each time, so both workers take some
+            with httpx.Client(base_url=live.url) as client:
+                assert client.post("/api/v1/login", json=body).status_code == 401
+        with httpx.Client(base_url=live.url) as client:
+            right = {"login": "thisinh1@demo.vn", "password": "demo1234"}
+            locked = client.post("/api/v1/login", json=right)
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+        keys = redis.Redis.from_url(redis_url).keys("*")
+        assert any(b"/quizapp/" in key and b"/login-account/" in key for key in keys), keys
+        assert not any(b"demo.vn" in key for key in keys)  # no logins stored in clear
+    finally:
+        live.stop()

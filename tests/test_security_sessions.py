@@ -1,0 +1,160 @@
+"""Sessions and accounts: logout voids old cookies, cookie flags in production, a production
+app refuses the default key, `next` never leads off-site, imported text is shown as text."""
+
+import pytest
+from sqlalchemy import select
+
+from quizapp import create_app
+from quizapp.auth.models import Role, User
+from quizapp.auth.services import hash_password
+from quizapp.banks.services import import_bank
+from quizapp.config import DEFAULT_SECRET_KEY, ProductionConfig, TestConfig
+from quizapp.extensions import db
+
+
+@pytest.fixture
+def account(app):
+    """One participant, created outside the test's requests (each request gets its own g)."""
+    with app.app_context():
+        db.session.add(
+            User(
+                login="an@example.vn",
+                full_name="Nguyễn Văn An",
+                password_hash=hash_password("secret123"),
+                role=Role.PARTICIPANT,
+            )
+        )
+        db.session.commit()
+    return "an@example.vn"
+
+
+def copy_cookies(source, target, names=("session", "remember_token")) -> None:
+    for name in names:
+        cookie = source.get_cookie(name)
+        if cookie is not None:
+            target.set_cookie(name, cookie.value)
+
+
+def test_logout_voids_the_cookies_taken_before_it(app, account):
+    browser = app.test_client()
+    browser.post("/login", data={"login": account, "password": "secret123"})
+    thief = app.test_client()
+    copy_cookies(browser, thief)
+    assert thief.get("/").status_code == 200  # a copied cookie works while the session lives
+
+    assert browser.post("/logout").status_code == 302
+    assert browser.get("/").status_code == 302
+    assert thief.get("/").headers["Location"].startswith("/login")
+    assert thief.get("/api/v1/rounds").status_code == 401
+    remember_only = app.test_client()
+    copy_cookies(thief, remember_only, names=("remember_token",))
+    assert remember_only.get("/").status_code == 302
+
+
+def test_api_logout_voids_the_old_cookie_too(app, account):
+    client = app.test_client()
+    token = client.post("/api/v1/login", json={"login": account, "password": "secret123"})
+    thief = app.test_client()
+    copy_cookies(client, thief)
+    logout = client.post("/api/v1/logout", headers={"X-CSRFToken": token.get_json()["csrf_token"]})
+    assert logout.status_code == 200
+    assert thief.get("/api/v1/rounds").status_code == 401
+    # Logging in again gives a working session.
+    client.post("/api/v1/login", json={"login": account, "password": "secret123"})
+    assert client.get("/api/v1/rounds").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/x",
+        "//evil.example/x",
+        "/\\evil.example/x",
+        "/\\\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+    ],
+)
+def test_next_never_leads_off_site(app, account, target):
+    response = app.test_client().post(
+        "/login", query_string={"next": target}, data={"login": account, "password": "secret123"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_next_keeps_a_path_on_this_site(app, account):
+    response = app.test_client().post(
+        "/login?next=/history%3Fpage%3D2", data={"login": account, "password": "secret123"}
+    )
+    assert response.headers["Location"] == "/history?page=2"
+
+
+def production_settings(app, **overrides) -> dict:
+    settings = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
+    settings.update(
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        PASSWORD_HASH_METHOD=TestConfig.PASSWORD_HASH_METHOD,
+        **overrides,
+    )
+    return settings
+
+
+def test_production_refuses_the_default_secret_key(app):
+    with pytest.raises(RuntimeError, match="QUIZAPP_SECRET_KEY"):
+        create_app(production_settings(app, SECRET_KEY=DEFAULT_SECRET_KEY))
+
+
+def test_production_cookies_are_secure_httponly_and_samesite(app, account):
+    production = create_app(production_settings(app, SECRET_KEY="a-long-random-production-key"))
+    try:
+        response = production.test_client().post(
+            "/api/v1/login", json={"login": account, "password": "secret123"}
+        )
+        assert response.status_code == 200
+        cookies = response.headers.getlist("Set-Cookie")
+        for name in ("session=", "remember_token="):
+            [cookie] = [c for c in cookies if c.startswith(name)]
+            assert "Secure" in cookie and "HttpOnly" in cookie, cookie
+        [session] = [c for c in cookies if c.startswith("session=")]
+        assert "SameSite=Lax" in session
+        assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+    finally:
+        with production.app_context():
+            db.engine.dispose()
+
+
+EVIL_BANK = """
+bank: Ngân hàng thử
+categories:
+  - name: Mã độc
+    questions:
+      - id: evil-1
+        kind: single
+        text: "<script>alert('câu hỏi')</script> Câu hỏi <b>đậm</b>?"
+        options:
+          - {text: "<img src=x onerror=alert(1)>", correct: true}
+          - {text: "\\"><svg onload=alert(2)>"}
+        explanation: "<iframe src=//evil.example></iframe>"
+"""
+
+
+def test_imported_question_text_is_shown_as_text(client, make_user, make_round, clock):
+    report = import_bank(EVIL_BANK.encode(), "evil.yaml")
+    assert report.ok, report.problems
+    round_ = make_round(draw=[("Mã độc", 1, None)], review="immediate")
+    make_user("binh@example.vn")
+    client.post("/login", data={"login": "binh@example.vn", "password": "secret123"})
+    quiz = client.get(client.post(f"/rounds/{round_.id}/start").headers["Location"])
+    html = quiz.get_data(as_text=True)
+    assert "&lt;script&gt;alert(" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    for raw in ("<script>alert", "<img src=x", "<svg onload", "<b>đậm"):
+        assert raw not in html
+
+    attempt_url = quiz.request.path
+    result = client.post(f"{attempt_url}/submit", follow_redirects=True)
+    page = result.get_data(as_text=True)
+    assert "&lt;iframe" in page and "<iframe" not in page  # the explanation, after submit
+    assert db.session.scalar(select(User.login).where(User.login == "binh@example.vn"))
