@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.api.views import blueprint as api
     from quizapp.attempts.views import blueprint as attempts
     from quizapp.auth.views import blueprint as auth
+    from quizapp.banks.views import blueprint as banks
     from quizapp.contests.dashboard import blueprint as dashboard
     from quizapp.contests.views import blueprint as contests
     from quizapp.health import blueprint as health
@@ -75,7 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.units.views import blueprint as units
 
     app.url_map.converters["id"] = IdConverter  # before any rule uses <id:…>
-    for blueprint in (auth, contests, attempts, api, health, units, reports, dashboard):
+    for blueprint in (auth, contests, attempts, api, health, units, reports, dashboard, banks):
         app.register_blueprint(blueprint)
 
 

@@ -1,13 +1,16 @@
 """Importing question banks: check everything, then write all or nothing."""
 
+import json
 import re
+import secrets
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from quizapp.admin.services import record
@@ -22,7 +25,7 @@ from quizapp.banks.formats import (
 )
 from quizapp.banks.formats import supported_extensions as _extensions
 from quizapp.banks.models import Category, Option, Question, QuestionBank, QuestionKind
-from quizapp.errors import Invalid, NotFound
+from quizapp.errors import Conflict, Invalid, NotFound
 from quizapp.extensions import db
 
 MAX_TEXT = 5000
@@ -56,6 +59,8 @@ class ImportReport:
     dry_run: bool
     problems: list[Problem] = field(default_factory=list)
     per_category: dict[str, int] = field(default_factory=dict)
+    # category -> {"new": n, "updated": n, "unchanged": n}; filled once the file has no errors
+    changes: dict[str, dict[str, int]] = field(default_factory=dict)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -244,6 +249,9 @@ def import_bank(
     for question in parsed.questions:
         match = existing.get(("id", question.external_id)) if question.external_id else None
         match = match or existing.get(("text", question.category, text_key(question.text)))
+        change = report.changes.setdefault(
+            question.category, {"new": 0, "updated": 0, "unchanged": 0}
+        )
         if match is None:
             if ("any-text", text_key(question.text)) in existing:
                 report.problems.append(
@@ -254,10 +262,13 @@ def import_bank(
                     )
                 )
             report.created += 1
+            change["new"] += 1
         elif _differs(match, question):
             report.updated += 1
+            change["updated"] += 1
         else:
             report.unchanged += 1
+            change["unchanged"] += 1
     if dry_run:
         db.session.rollback()
         return report
@@ -409,3 +420,442 @@ def export_bank(name: str, format_name: str) -> bytes:
             )
         )
     return writer.write(parsed)
+
+
+# --- organizer pages: uploads waiting for confirmation -------------------------------------
+
+UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+@dataclass
+class PendingUpload:
+    """An uploaded bank file kept on the server between its preview and its confirmation."""
+
+    token: str
+    user_id: int
+    filename: str
+    bank_name: str | None
+    skip_unsupported: bool
+    created_at: datetime
+    data: bytes
+
+
+def store_upload(
+    folder: Path,
+    data: bytes,
+    filename: str,
+    *,
+    user_id: int,
+    bank_name: str | None,
+    skip_unsupported: bool,
+    now: datetime,
+    max_age: timedelta,
+) -> PendingUpload:
+    """Keep the uploaded bytes under a random token; the confirmation imports exactly these."""
+    folder.mkdir(parents=True, exist_ok=True)
+    discard_expired_uploads(folder, now=now, max_age=max_age)
+    token = secrets.token_urlsafe(24)
+    upload = PendingUpload(
+        token=token,
+        user_id=user_id,
+        filename=Path(filename.replace("\\", "/")).name or "bank",
+        bank_name=bank_name,
+        skip_unsupported=skip_unsupported,
+        created_at=now,
+        data=data,
+    )
+    (folder / f"{token}.data").write_bytes(data)
+    meta = {
+        "user_id": user_id,
+        "filename": upload.filename,
+        "bank_name": bank_name,
+        "skip_unsupported": skip_unsupported,
+        "created_at": now.isoformat(),
+    }
+    # The metadata is written last: an upload without it is incomplete and never loaded.
+    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
+    return upload
+
+
+def load_upload(
+    folder: Path, token: str, *, user_id: int, now: datetime, max_age: timedelta
+) -> PendingUpload:
+    """The uploader's pending file, or NotFound when it is unknown, someone else's or expired."""
+    gone = NotFound(_l("This upload is no longer available; upload the file again."))
+    if not UPLOAD_TOKEN.match(token or ""):
+        raise gone
+    try:
+        meta = json.loads((folder / f"{token}.json").read_text(encoding="utf-8"))
+        data = (folder / f"{token}.data").read_bytes()
+    except (OSError, ValueError):
+        raise gone from None
+    if meta.get("user_id") != user_id:
+        raise gone
+    created_at = datetime.fromisoformat(meta["created_at"])
+    if now - created_at > max_age:
+        discard_upload(folder, token)
+        raise gone
+    return PendingUpload(
+        token=token,
+        user_id=user_id,
+        filename=meta["filename"],
+        bank_name=meta.get("bank_name"),
+        skip_unsupported=bool(meta.get("skip_unsupported")),
+        created_at=created_at,
+        data=data,
+    )
+
+
+def discard_upload(folder: Path, token: str) -> None:
+    """Forget a pending upload (after its import, on cancel, or once expired)."""
+    if UPLOAD_TOKEN.match(token or ""):
+        for suffix in (".json", ".data"):
+            (folder / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+def discard_expired_uploads(folder: Path, *, now: datetime, max_age: timedelta) -> None:
+    """Remove uploads older than max_age (files' own times: the clock may be a test clock)."""
+    if not folder.is_dir():
+        return
+    for meta_path in folder.glob("*.json"):
+        try:
+            created_at = datetime.fromisoformat(json.loads(meta_path.read_text())["created_at"])
+        except (OSError, ValueError, KeyError):
+            continue
+        if now - created_at > max_age:
+            discard_upload(folder, meta_path.stem)
+
+
+def import_pending(upload: PendingUpload, *, dry_run: bool, actor=None) -> ImportReport:
+    """Check (dry run) or import a pending upload with the options chosen when it was sent."""
+    return import_bank(
+        upload.data,
+        upload.filename,
+        bank_name=upload.bank_name,
+        dry_run=dry_run,
+        skip_unsupported=upload.skip_unsupported,
+        actor=actor,
+    )
+
+
+# --- organizer pages: banks and their questions --------------------------------------------
+
+
+@dataclass
+class BankOverview:
+    """One bank on the bank list: questions in use and deactivated."""
+
+    id: int
+    name: str
+    active: int
+    inactive: int
+    categories: int
+
+
+def bank_overviews() -> list[BankOverview]:
+    """Every bank with its counts of active and inactive questions (two grouped queries)."""
+    counts: dict[int, dict[bool, int]] = {}
+    for bank_id, active, count in db.session.execute(
+        select(Question.bank_id, Question.is_active, func.count()).group_by(
+            Question.bank_id, Question.is_active
+        )
+    ):
+        counts.setdefault(bank_id, {})[bool(active)] = count
+    categories = dict(
+        db.session.execute(select(Category.bank_id, func.count()).group_by(Category.bank_id)).all()
+    )
+    return [
+        BankOverview(
+            id=bank.id,
+            name=bank.name,
+            active=counts.get(bank.id, {}).get(True, 0),
+            inactive=counts.get(bank.id, {}).get(False, 0),
+            categories=categories.get(bank.id, 0),
+        )
+        for bank in db.session.scalars(select(QuestionBank).order_by(QuestionBank.name))
+    ]
+
+
+def get_bank(bank_id: int) -> QuestionBank:
+    bank = db.session.get(QuestionBank, bank_id)
+    if bank is None:
+        raise NotFound(_l("No such question bank."))
+    return bank
+
+
+def bank_named(name: str) -> QuestionBank | None:
+    return db.session.scalar(select(QuestionBank).where(QuestionBank.name == normalise_text(name)))
+
+
+def get_question(question_id: int) -> Question:
+    question = db.session.get(Question, question_id)
+    if question is None:
+        raise NotFound(_l("No such question."))
+    return question
+
+
+@dataclass
+class QuestionFilter:
+    """What the question list of a bank is narrowed to; empty fields do not filter."""
+
+    text: str = ""
+    category_id: int | None = None
+    difficulty: int | None = None
+    kind: str | None = None
+    status: str | None = None  # active | inactive | None (both)
+
+
+def case_blind_pattern(text: str) -> str:
+    """A regular expression matching `text` in any letter case, diacritics as typed.
+
+    Neither SQLite's LIKE nor PostgreSQL under the C locale folds the case of Vietnamese
+    letters (Ể/ể), so each letter becomes a class of its two cases; the pattern works the
+    same with SQLite's REGEXP (Python's re) and PostgreSQL's `~`.
+    """
+    parts = []
+    for char in normalise_text(text):
+        lower, upper = char.lower(), char.upper()
+        if lower != upper and len(lower) == 1 and len(upper) == 1:
+            parts.append(f"[{lower}{upper}]")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
+def question_query(bank: QuestionBank, filters: QuestionFilter) -> Select:
+    """The bank's questions narrowed by the filters, in category and id order."""
+    query = select(Question).where(Question.bank_id == bank.id)
+    text = normalise_text(filters.text)
+    if text:
+        query = query.where(
+            or_(
+                Question.text.regexp_match(case_blind_pattern(text)),
+                Question.external_id == text,
+            )
+        )
+    if filters.category_id:
+        query = query.where(Question.category_id == filters.category_id)
+    if filters.difficulty:
+        query = query.where(Question.difficulty == filters.difficulty)
+    if filters.kind:
+        query = query.where(Question.kind == filters.kind)
+    if filters.status == "active":
+        query = query.where(Question.is_active.is_(True))
+    elif filters.status == "inactive":
+        query = query.where(Question.is_active.is_(False))
+    return query.options(selectinload(Question.category), selectinload(Question.options)).order_by(
+        Question.category_id, Question.id
+    )
+
+
+def search_questions(bank: QuestionBank, filters: QuestionFilter, *, page: int, per_page: int):
+    """One page of the bank's questions (LIMIT/OFFSET and COUNT in SQL)."""
+    return db.paginate(
+        question_query(bank, filters), page=max(page, 1), per_page=per_page, error_out=False
+    )
+
+
+def times_used(question: Question) -> int:
+    """How many attempts hold this question (their frozen copies keep it meaningful)."""
+    from quizapp.attempts.models import AttemptQuestion
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AttemptQuestion)
+        .where(AttemptQuestion.question_id == question.id)
+    )
+
+
+# --- organizer pages: editing one question --------------------------------------------------
+
+
+@dataclass
+class OptionEdit:
+    text: str
+    correct: bool = False
+    option_id: int | None = None  # an existing option of the question, kept (same id) if given
+
+
+@dataclass
+class QuestionEdit:
+    """The new content of a question as typed on the edit page."""
+
+    kind: str
+    text: str
+    options: list[OptionEdit]
+    category_id: int
+    difficulty: int = 1
+    explanation: str | None = None
+    source: str | None = None
+    shuffle: bool = True
+
+
+class QuestionInvalid(Invalid):
+    """An edit that breaks the rules every bank question follows; `problems` says which."""
+
+    def __init__(self, problems: list):
+        super().__init__(problems[0])
+        self.problems = problems
+
+
+def check_question_edit(edit: QuestionEdit, bank: QuestionBank) -> tuple[list, list]:
+    """Normalise an edit as the importer normalises files; return (errors, warnings).
+
+    The rules are the importer's (check_questions): text, two to MAX_OPTIONS options with
+    text, no duplicate, at least one correct, exactly one for single and true/false, two
+    options for true/false; options referring to the others keep their order.
+    """
+    errors: list = []
+    warnings: list = []
+    edit.text = QUESTION_NUMBER.sub("", normalise_text(edit.text))
+    edit.explanation = normalise_text(edit.explanation or "") or None
+    edit.source = normalise_text(edit.source or "") or None
+    for option in edit.options:
+        option.text = normalise_text(option.text)
+    if not edit.text:
+        errors.append(_l("The question has no text."))
+    elif len(edit.text) > MAX_TEXT:
+        errors.append(_l("The question text is longer than %(n)s characters.", n=MAX_TEXT))
+    if edit.kind not in {kind.value for kind in QuestionKind}:
+        errors.append(_l("Choose the kind of question."))
+    if edit.difficulty not in (1, 2, 3):
+        errors.append(_l("The difficulty is 1, 2 or 3."))
+    if not any(category.id == edit.category_id for category in bank.categories):
+        errors.append(_l("Choose a category of this bank."))
+    options = edit.options
+    if any(not option.text for option in options):
+        errors.append(_l("An option has no text: type it, or tick “Remove”."))
+    if len(options) < 2:
+        errors.append(_l("A question needs at least two options."))
+    elif len(options) > MAX_OPTIONS:
+        errors.append(_l("A question may have at most %(n)s options.", n=MAX_OPTIONS))
+    duplicates = [
+        text for text, n in Counter(text_key(o.text) for o in options).items() if n > 1 and text
+    ]
+    if duplicates:
+        shown = next(o.text for o in options if text_key(o.text) == duplicates[0])
+        errors.append(_l("The option “%(text)s” appears twice.", text=shown))
+    correct = sum(option.correct for option in options)
+    if options and correct == 0:
+        errors.append(_l("Mark at least one option as correct."))
+    elif edit.kind != QuestionKind.MULTIPLE and correct > 1:
+        errors.append(
+            _l(
+                "A single-answer or true/false question has exactly one correct option; "
+                "%(n)s are marked. Mark one, or make it a multiple-answer question.",
+                n=correct,
+            )
+        )
+    if edit.kind == QuestionKind.TRUE_FALSE and len(options) != 2:
+        errors.append(_l("A true/false question has exactly two options."))
+    if edit.kind == QuestionKind.TRUE_FALSE:
+        edit.shuffle = False
+    elif any(POSITIONAL_OPTION.search(option.text) for option in options):
+        if edit.shuffle:
+            warnings.append(
+                _l(
+                    "An option refers to the others (e.g. “Tất cả các đáp án trên”), so the "
+                    "options keep their order."
+                )
+            )
+        edit.shuffle = False
+    return errors, warnings
+
+
+def question_summary(question: Question) -> dict:
+    """The editable content of a question, for the audit log's before/after."""
+    return {
+        "kind": question.kind,
+        "text": question.text,
+        "explanation": question.explanation,
+        "source": question.source,
+        "difficulty": question.difficulty,
+        "category": question.category.name,
+        "shuffle": question.shuffle_options,
+        "options": [[option.text, option.is_correct] for option in question.options],
+    }
+
+
+@dataclass
+class EditResult:
+    question: Question
+    changed: list[str]
+    warnings: list
+
+
+def update_question(question: Question, edit: QuestionEdit, *, actor=None) -> EditResult:
+    """Apply an edit (all or nothing) and audit it; attempts keep their frozen copies."""
+    bank = question.category.bank
+    errors, warnings = check_question_edit(edit, bank)
+    if errors:
+        raise QuestionInvalid(errors)
+    before = question_summary(question)
+    category = next(c for c in bank.categories if c.id == edit.category_id)
+    kept = {option.id: option for option in question.options}
+    question.kind = edit.kind
+    question.text = edit.text
+    question.explanation = edit.explanation
+    question.source = edit.source
+    question.difficulty = edit.difficulty
+    question.category = category
+    question.shuffle_options = edit.shuffle
+    options = []
+    for position, typed in enumerate(edit.options):
+        option = kept.pop(typed.option_id, None) if typed.option_id else None
+        option = option or Option()
+        option.position = position
+        option.text = typed.text
+        option.is_correct = typed.correct
+        options.append(option)
+    question.options = options  # options left in `kept` are removed (delete-orphan)
+    after = question_summary(question)
+    changed = [key for key in after if after[key] != before[key]]
+    if not changed:
+        db.session.rollback()
+        return EditResult(question, [], warnings)
+    record(
+        "question.edit",
+        user=actor,
+        target=_question_target(bank, question),
+        question_id=question.id,
+        before={key: before[key] for key in changed},
+        after={key: after[key] for key in changed},
+    )
+    db.session.commit()
+    return EditResult(question, changed, warnings)
+
+
+def _question_target(bank: QuestionBank, question: Question) -> str:
+    label = question.external_id or f"#{question.id}"
+    return f"{bank.name[:200]} / {label}"[:255]
+
+
+def set_question_active(question: Question, active: bool, *, actor=None) -> None:
+    """Deactivate (never drawn into new attempts) or reactivate a question; audited."""
+    if question.is_active == active:
+        return
+    question.is_active = active
+    record(
+        "question.reactivate" if active else "question.deactivate",
+        user=actor,
+        target=_question_target(question.category.bank, question),
+        question_id=question.id,
+    )
+    db.session.commit()
+
+
+def delete_question(question: Question, *, actor=None) -> None:
+    """Delete a question no attempt ever held; a used one can only be deactivated."""
+    if times_used(question):
+        raise Conflict(
+            _l("Attempts have used this question, so it cannot be deleted; deactivate it instead.")
+        )
+    record(
+        "question.delete",
+        user=actor,
+        target=_question_target(question.category.bank, question),
+        question_id=question.id,
+        question=question_summary(question),
+    )
+    db.session.delete(question)
+    db.session.commit()

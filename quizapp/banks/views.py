@@ -1,0 +1,383 @@
+"""Organizer pages: bank list, upload with preview and confirm, question list, edit, export."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.fields.choices import SelectChoice
+
+from quizapp.auth.access import roles_required
+from quizapp.auth.models import Role
+from quizapp.banks.formats import Problem, writer_for, writer_names
+from quizapp.banks.forms import (
+    KIND_LABELS,
+    PER_PAGE,
+    ActionForm,
+    QuestionFilterForm,
+    QuestionForm,
+    UploadForm,
+    difficulty_choices,
+    file_size,
+    kind_choices,
+    max_upload_bytes,
+)
+from quizapp.banks.models import Question
+from quizapp.banks.services import (
+    MAX_OPTIONS,
+    OptionEdit,
+    QuestionEdit,
+    QuestionFilter,
+    QuestionInvalid,
+    bank_named,
+    bank_overviews,
+    delete_question,
+    discard_upload,
+    export_bank,
+    get_bank,
+    get_question,
+    import_pending,
+    load_upload,
+    search_questions,
+    set_question_active,
+    store_upload,
+    supported_extensions,
+    times_used,
+    update_question,
+)
+from quizapp.clock import now
+from quizapp.errors import NotFound, ServiceError
+
+blueprint = Blueprint("banks", __name__, url_prefix="/banks")
+
+EXPORT_MIMETYPES = {
+    "yaml": "application/yaml",
+    "gift": "text/plain; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _upload_folder() -> Path:
+    folder = current_app.config.get("BANK_UPLOAD_FOLDER")
+    return Path(folder) if folder else Path(current_app.instance_path) / "uploads"
+
+
+def _upload_max_age() -> timedelta:
+    return timedelta(seconds=int(current_app.config.get("BANK_UPLOAD_MAX_AGE", 3600)))
+
+
+@blueprint.get("/")
+@roles_required(Role.ORGANIZER)
+def index():
+    return render_template("banks/index.html", banks=bank_overviews())
+
+
+@blueprint.route("/import", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def upload():
+    form = UploadForm()
+    banks = bank_overviews()
+    form.target.choices = [
+        SelectChoice("file", _("The bank the file names")),
+        SelectChoice("new", _("A new bank (type its name below)")),
+    ] + [SelectChoice(str(bank.id), bank.name) for bank in banks]
+    if request.method == "GET" and request.args.get("bank", "").isdigit():
+        form.target.data = request.args["bank"]
+    if form.validate_on_submit():
+        if form.target.data == "new":
+            bank_name = form.new_name.data
+        elif form.target.data == "file":
+            bank_name = None
+        else:
+            bank_name = get_bank(int(form.target.data)).name
+        upload_file = form.file.data
+        pending = store_upload(
+            _upload_folder(),
+            upload_file.read(),
+            upload_file.filename or "bank",
+            user_id=current_user.id,
+            bank_name=bank_name,
+            skip_unsupported=form.skip_unsupported.data,
+            now=now(),
+            max_age=_upload_max_age(),
+        )
+        return redirect(url_for("banks.preview", token=pending.token))
+    status = 422 if form.errors else 200
+    return render_template(
+        "banks/upload.html",
+        form=form,
+        extensions=supported_extensions(),
+        limit=file_size(max_upload_bytes()),
+    ), status
+
+
+@blueprint.get("/import/<token>")
+@roles_required(Role.ORGANIZER)
+def preview(token: str):
+    pending = _pending(token)
+    report = import_pending(pending, dry_run=True)
+    target = bank_named(report.bank_name) if report.bank_name else None
+    return render_template(
+        "banks/preview.html",
+        pending=pending,
+        report=report,
+        target=target,
+        errors=[_problem_line(p) for p in report.errors],
+        warnings=[_problem_line(p) for p in report.warnings],
+        mentions_skip=any("skip-unsupported" in p.message for p in report.problems),
+    )
+
+
+@blueprint.post("/import/<token>/confirm")
+@roles_required(Role.ORGANIZER)
+def confirm(token: str):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("banks.preview", token=token))
+    pending = _pending(token)
+    report = import_pending(pending, dry_run=False, actor=current_user)
+    if not report.ok:
+        flash(_("The file no longer imports cleanly; nothing was written. See below."), "error")
+        return redirect(url_for("banks.preview", token=token))
+    discard_upload(_upload_folder(), token)
+    flash(
+        _(
+            "Imported %(total)s questions into “%(bank)s”: %(created)s new, %(updated)s "
+            "updated, %(unchanged)s unchanged.",
+            total=report.total,
+            bank=report.bank_name,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+        ),
+        "success",
+    )
+    bank = bank_named(report.bank_name)
+    return redirect(url_for("banks.questions", bank_id=bank.id))
+
+
+@blueprint.post("/import/<token>/cancel")
+@roles_required(Role.ORGANIZER)
+def cancel(token: str):
+    if ActionForm().validate_on_submit():
+        _pending(token)  # only the uploader may discard it
+        discard_upload(_upload_folder(), token)
+        flash(_("The upload was discarded; nothing was imported."), "success")
+    return redirect(url_for("banks.upload"))
+
+
+@dataclass
+class ProblemLine:
+    place: str
+    message: str
+
+
+def _problem_line(problem: Problem) -> ProblemLine:
+    """Where (line, spreadsheet row or whole file) and what, as plain text for the page."""
+    if not problem.line:
+        place = _("Whole file")
+    elif problem.where == "row":
+        place = _("Row %(n)s", n=problem.line)
+    else:
+        place = _("Line %(n)s", n=problem.line)
+    # gettext without variables does no %-formatting: messages may hold a literal "%".
+    return ProblemLine(place, _(problem.message))
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def upload_too_large(_error):
+    """A body over MAX_CONTENT_LENGTH never reaches the form: say so on the upload page."""
+    limit = min(max_upload_bytes(), current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    flash(
+        _(
+            "The file is larger than %(limit)s. Split the bank into several files.",
+            limit=file_size(limit or max_upload_bytes()),
+        ),
+        "error",
+    )
+    return redirect(url_for("banks.upload"), 303)
+
+
+def _pending(token: str):
+    return load_upload(
+        _upload_folder(), token, user_id=current_user.id, now=now(), max_age=_upload_max_age()
+    )
+
+
+@blueprint.get("/<id:bank_id>")
+@roles_required(Role.ORGANIZER)
+def questions(bank_id: int):
+    bank = get_bank(bank_id)
+    form = QuestionFilterForm(formdata=request.args)
+    form.category.choices = [SelectChoice("", _("All categories"))] + [
+        SelectChoice(str(category.id), category.name) for category in bank.categories
+    ]
+    form.difficulty.choices = difficulty_choices(blank=_("Any difficulty"))
+    form.kind.choices = kind_choices(blank=_("Any kind"))
+    form.validate()
+    filters = QuestionFilter(
+        text=form.q.data or "" if not form.q.errors else "",
+        category_id=_choice_int(form.category.data, {c.id for c in bank.categories}),
+        difficulty=_choice_int(form.difficulty.data, {1, 2, 3}),
+        kind=form.kind.data if form.kind.data in KIND_LABELS else None,
+        status=form.status.data if form.status.data in ("active", "inactive") else None,
+    )
+    page = form.page.data if not form.page.errors and form.page.data else 1
+    pagination = search_questions(bank, filters, page=page, per_page=PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "banks/questions.html",
+        bank=bank,
+        form=form,
+        pagination=pagination,
+        page_args=args,
+        filtered=bool(args),
+        formats=writer_names(),
+        kind_labels=KIND_LABELS,
+    )
+
+
+def _choice_int(value, allowed: set[int]) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number in allowed else None
+
+
+@blueprint.get("/<id:bank_id>/export/<format_name>")
+@roles_required(Role.ORGANIZER)
+def export(bank_id: int, format_name: str):
+    bank = get_bank(bank_id)
+    writer = writer_for(format_name)
+    if writer is None:
+        raise NotFound(_("No such export format."))
+    data = export_bank(bank.name, format_name)
+    safe_name = "".join("-" if ch in '/\\:*?"<>|' else ch for ch in bank.name).strip() or "bank"
+    response = Response(data, mimetype=EXPORT_MIMETYPES.get(format_name))
+    response.headers.set(
+        "Content-Disposition", "attachment", filename=f"{safe_name}{writer.extension}"
+    )
+    return response
+
+
+@blueprint.route("/questions/<id:question_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ORGANIZER)
+def edit_question(question_id: int):
+    question = get_question(question_id)
+    bank = question.category.bank
+    form = QuestionForm(data=_question_data(question) if request.method == "GET" else None)
+    form.category_id.choices = [SelectChoice(c.id, c.name) for c in bank.categories]
+    if request.method == "GET":
+        _add_blank_options(form, 2)
+    problems: list = []
+    status = 200
+    if request.method == "POST" and "add_option" in request.form:
+        _add_blank_options(form, 1)
+    elif form.validate_on_submit():
+        edit = QuestionEdit(
+            kind=form.kind.data,
+            text=form.text.data,
+            category_id=form.category_id.data,
+            difficulty=form.difficulty.data,
+            explanation=form.explanation.data,
+            source=form.source.data,
+            shuffle=form.shuffle.data,
+            options=[
+                OptionEdit(
+                    text=row.text.data or "",
+                    correct=row.correct.data,
+                    option_id=int(row.option_id.data) if row.option_id.data.isdigit() else None,
+                )
+                for row in form.options
+                if not row.remove.data and ((row.text.data or "").strip() or row.correct.data)
+            ],
+        )
+        try:
+            result = update_question(question, edit, actor=current_user)
+        except QuestionInvalid as error:
+            problems = error.problems
+            status = 422
+        else:
+            for warning in result.warnings:
+                flash(str(warning), "warning")
+            if result.changed:
+                flash(_("Question saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "success")
+            return redirect(url_for("banks.edit_question", question_id=question.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "banks/edit.html",
+        form=form,
+        bank=bank,
+        question=question,
+        problems=problems,
+        used=times_used(question),
+        max_options=MAX_OPTIONS,
+    ), status
+
+
+def _question_data(question: Question) -> dict:
+    return {
+        "text": question.text,
+        "kind": question.kind,
+        "category_id": question.category_id,
+        "difficulty": question.difficulty,
+        "shuffle": question.shuffle_options,
+        "explanation": question.explanation,
+        "source": question.source,
+        "options": [
+            {"option_id": str(option.id), "text": option.text, "correct": option.is_correct}
+            for option in question.options
+        ],
+    }
+
+
+def _add_blank_options(form: QuestionForm, count: int) -> None:
+    for _i in range(count):
+        if len(form.options) >= MAX_OPTIONS:
+            break
+        form.options.append_entry()
+
+
+@blueprint.post("/questions/<id:question_id>/status")
+@roles_required(Role.ORGANIZER)
+def question_status(question_id: int):
+    question = get_question(question_id)
+    if ActionForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        set_question_active(question, active, actor=current_user)
+        if active:
+            flash(_("The question is active again: new attempts may draw it."), "success")
+        else:
+            flash(_("The question is deactivated: new attempts no longer draw it."), "success")
+    return redirect(url_for("banks.edit_question", question_id=question.id))
+
+
+@blueprint.post("/questions/<id:question_id>/delete")
+@roles_required(Role.ORGANIZER)
+def question_delete(question_id: int):
+    question: Question = get_question(question_id)
+    bank_id = question.bank_id
+    if ActionForm().validate_on_submit():
+        try:
+            delete_question(question, actor=current_user)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+            return redirect(url_for("banks.edit_question", question_id=question_id))
+        flash(_("The question was deleted."), "success")
+    return redirect(url_for("banks.questions", bank_id=bank_id))
