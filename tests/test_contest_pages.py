@@ -211,12 +211,17 @@ def test_bad_dates_and_empty_draw_are_refused(as_organizer, bank, make_unit):
         data=round_form(
             opens_at="2026-10-12 08:00",
             closes_at="01/10/2026 08:00",
+            time_limit_minutes="mười",
+            max_attempts="0",
             **{"draws-0-category": "0", "draws-1-category": "0"},
         ),
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "dd/mm/yyyy HH:MM" in html
+    assert "Hãy nhập một số nguyên." in html  # WTForms' own messages in Vietnamese too
+    assert "Số phải trong khoảng từ 1 đến 100." in html
+    assert "Thêm ít nhất một dòng câu hỏi." in html
     assert db.session.scalar(select(func.count()).select_from(Round)) == 0
 
 

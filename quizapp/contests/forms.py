@@ -4,6 +4,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -53,10 +54,24 @@ def _without_control_characters(value):
     return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
+class CatalogTranslations:
+    """WTForms' own messages looked up in the app's catalog (WTForms ships no Vietnamese)."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
 class TextForm(FlaskForm):
-    """A form whose text fields drop control characters from what was typed."""
+    """A form with messages in the interface language whose text fields drop control
+    characters from what was typed."""
 
     class Meta:
+        def get_translations(self, form):
+            return CatalogTranslations()
+
         def bind_field(self, form, unbound_field, options):
             if issubclass(unbound_field.field_class, StringField):
                 filters = unbound_field.kwargs.get("filters", [])
@@ -161,6 +176,10 @@ class ContestForm(TextForm):
 class DrawRowForm(Form):
     """One blueprint line; a line without a category is left out."""
 
+    class Meta:
+        def get_translations(self, form):
+            return CatalogTranslations()
+
     category = SelectField(_l("Category"), coerce=int, default=0)
     count = IntegerField(
         _l("Questions"),
@@ -258,7 +277,8 @@ class RoundForm(TextForm):
 
     def validate_draws(self, field):
         if not any(row.category.data for row in field):
-            raise ValidationError(_l("Add at least one line of questions."))
+            # A plain str: the list's errors also hold each line's error dict.
+            raise ValidationError(gettext("Add at least one line of questions."))
 
 
 class ContestPasswordForm(TextForm):
