@@ -22,7 +22,12 @@ from quizapp.auth import limits
 from quizapp.auth.services import authenticate
 from quizapp.auth.sessions import begin_session, end_session
 from quizapp.clock import now
-from quizapp.contests.services import get_round, rounds_for_user, user_may_enter
+from quizapp.contests.services import (
+    get_round,
+    require_contest_access,
+    rounds_for_user,
+    user_may_enter,
+)
 from quizapp.contests.standings import standings
 from quizapp.errors import Invalid, NotFound, Unauthorized
 from quizapp.extensions import csrf
@@ -120,9 +125,11 @@ def rounds():
 @blueprint.post("/rounds/<id:round_id>/attempts")
 @api_login_required
 def start(round_id: int):
+    round_ = get_round(round_id)
+    require_contest_access(current_user, round_.contest)
     attempt, created = start_attempt(
         current_user,
-        get_round(round_id),
+        round_,
         now(),
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
