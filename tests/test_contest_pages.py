@@ -574,3 +574,24 @@ def test_contest_file_refuses_control_characters(bank, make_unit):
     assert caught.value.problems == [
         "c.yaml:12: rounds.0.title: control characters (such as NUL) are not allowed"
     ]
+
+
+def test_ranking_chain_is_fixed_once_a_round_has_opened(as_organizer, live_round):
+    round_, _ = live_round
+    slug = round_.contest.slug
+    data = contest_form(slug, 0, audience_mode="everyone", units=[], password="")
+    data.update(rank_1="score", rank_2="duration", rank_3="prediction", rank_4="submitted_at")
+    response = as_organizer.post(f"/manage/contests/{slug}/edit", data=data)
+    assert response.status_code == 422
+    assert "Không thể đổi thứ tự tiêu chí xếp hạng" in response.get_data(as_text=True)
+    db.session.refresh(round_.contest)
+    assert round_.contest.ranking == [
+        "score",
+        "prediction",
+        "duration",
+        "submitted_at",
+        "attempt_id",
+    ]
+
+    data.update(rank_2="prediction", rank_3="duration", title="Tên mới")  # the chain as it is
+    assert as_organizer.post(f"/manage/contests/{slug}/edit", data=data).status_code == 302

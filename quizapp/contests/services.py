@@ -469,17 +469,34 @@ def update_contest(
     spec: ContestSettings,
     *,
     actor: User | None,
+    now: datetime,
     clear_password: bool = False,
 ) -> list[str]:
     """Change a contest's settings; returns the changed keys (audited before and after).
 
-    A new password (or none) withdraws the access granted with the old one.
+    The ranking chain is fixed once a round has opened (recorded results rest on it). A new
+    password (or none) withdraws the access granted with the old one.
     """
     problems = _slug_problem(spec.slug, contest)
     units, unit_problems = _resolve_units(spec.audience)
     problems += unit_problems
     if problems:
         raise ContestInvalid(problems)
+    if _ranking(spec) != list(contest.ranking or DEFAULT_RANKING) and any(
+        round_is_live(r, now) for r in contest.rounds
+    ):
+        raise ContestInvalid(
+            [
+                SpecProblem(
+                    ("ranking",),
+                    "the ranking chain cannot change once a round has opened",
+                    _l(
+                        "The ranking chain cannot change once a round of the contest has "
+                        "opened: results already recorded rest on it."
+                    ),
+                )
+            ]
+        )
     before = contest_snapshot(contest)
     contest.slug = spec.slug
     contest.title = spec.title

@@ -239,14 +239,18 @@ def contest_edit(slug: str | None = None):
                 flash(_("Contest created. Now add its rounds."), "success")
             else:
                 update_contest(
-                    contest, spec, actor=current_user, clear_password=form.clear_password.data
+                    contest,
+                    spec,
+                    actor=current_user,
+                    now=now(),
+                    clear_password=form.clear_password.data,
                 )
                 flash(_("Contest saved."), "success")
         except ValidationError as error:
             _pydantic_problems(error)
         except ContestInvalid as error:
             db.session.rollback()
-            fields = {"slug": form.slug, "audience": form.units}
+            fields = {"slug": form.slug, "audience": form.units, "ranking": form.rank_1}
             _show_problems(form, error.problems, lambda path: fields.get(path[0]))
         else:
             return redirect(url_for("contests.manage_show", slug=contest.slug))
