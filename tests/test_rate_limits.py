@@ -64,6 +64,10 @@ def test_an_account_is_locked_after_100_failures_from_anywhere(app, make_user):
     error = locked.get_json()["error"]
     assert error["code"] == "too_many_requests" and error["message"]
     assert 0 < int(locked.headers["Retry-After"]) <= 3600
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert (
+        "Retry-After" in document["paths"]["/api/v1/login"]["post"]["responses"]["429"]["headers"]
+    )
     assert "user_id" not in (locked.headers.get("Set-Cookie") or "")
     # Another account behind the same address is not affected.
     assert api(app.test_client(), "binh@example.vn", "secret123").status_code == 200

@@ -158,3 +158,34 @@ def test_imported_question_text_is_shown_as_text(client, make_user, make_round, 
     page = result.get_data(as_text=True)
     assert "&lt;iframe" in page and "<iframe" not in page  # the explanation, after submit
     assert db.session.scalar(select(User.login).where(User.login == "binh@example.vn"))
+
+
+def test_the_client_address_comes_from_the_trusted_proxy_only(app, account, make_round):
+    from quizapp.attempts.models import Attempt
+
+    round_id = make_round().id
+    behind_proxy = create_app(
+        {
+            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "CLOCK": app.extensions["quizapp.clock"],
+            "TRUSTED_PROXIES": 1,
+        }
+    )
+    try:
+        for flask_app, expected in ((app, "10.0.0.2"), (behind_proxy, "198.51.100.9")):
+            client = flask_app.test_client()
+            client.post("/api/v1/login", json={"login": account, "password": "secret123"})
+            started = client.post(
+                f"/api/v1/rounds/{round_id}/attempts",
+                environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                headers={"X-Forwarded-For": "198.51.100.9"},
+            )
+            assert started.status_code == 201, started.get_json()
+            db.session.rollback()  # end this session's read snapshot: the other app wrote
+            assert db.session.scalars(select(Attempt.ip)).all() == [expected]
+            db.session.execute(Attempt.__table__.delete())
+            db.session.commit()
+    finally:
+        with behind_proxy.app_context():
+            db.engine.dispose()

@@ -202,7 +202,19 @@ OPENAPI = {
                     },
                     "401": _error("Wrong login or password"),
                     "422": _error("Not a JSON object"),
-                    "429": _error("Too many failed logins; wait and try again"),
+                    "429": {
+                        **_error(
+                            "Too many failed logins for this account (100 an hour) or from "
+                            "this address; successful logins never count"
+                        ),
+                        "headers": {
+                            "Retry-After": {
+                                "description": "Seconds until the next try is accepted",
+                                "required": True,
+                                "schema": {"type": "integer", "minimum": 0},
+                            }
+                        },
+                    },
                 },
             }
         },
