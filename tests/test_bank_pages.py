@@ -652,6 +652,10 @@ def test_pages_are_in_vietnamese(app, client, organizer, bank, monkeypatch):
         data=edit_data(question, options=[("Một", False, None), ("Hai", False, None)]),
     )
     assert "Hãy đánh dấu ít nhất một đáp án đúng." in response.get_data(as_text=True)
+    # The readers' fixed messages are translated on the preview, with the line.
+    url = preview_url(upload(client, AIKEN_WITH_ERROR, "cau-hoi.txt", "new", "Aiken"))
+    page = client.get(url).get_data(as_text=True)
+    assert "Dòng 6:</strong> câu hỏi này không có dòng ANSWER" in page
 
 
 def test_case_blind_pattern_escapes_and_folds():

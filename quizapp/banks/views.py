@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
@@ -176,6 +177,45 @@ def cancel(token: str):
         discard_upload(_upload_folder(), token)
         flash(_("The upload was discarded; nothing was imported."), "success")
     return redirect(url_for("banks.upload"))
+
+
+# The readers' fixed problem messages, marked for the catalog: the preview shows them in
+# the user's language (messages with values in them stay as the reader wrote them).
+READER_MESSAGES = (
+    _l("'questions' must be a list"),
+    _l("ANSWER line with no question before it"),
+    _l("ANSWER names no option"),
+    _l("a multiple-choice question needs at least two answers"),
+    _l("a question must be a mapping with text and options"),
+    _l("a question needs at least two options"),
+    _l("a true/false question has exactly two options"),
+    _l("an option has no text"),
+    _l("an option needs 'text' (and 'correct: true' if right)"),
+    _l("an option refers to the others (e.g. 'Tất cả các đáp án trên'); kept in order"),
+    _l("each category needs a 'name'"),
+    _l("expected 'bank:' and a list under 'categories:'"),
+    _l("lower-case option letters like 'a)' are not Aiken; read as A), B)…"),
+    _l("no option is marked correct"),
+    _l("the answer block opened with '{' is never closed with '}'"),
+    _l("the bank already holds this question in another category"),
+    _l("the file holds no questions"),
+    _l("the file is empty"),
+    _l("the file is not UTF-8 (perhaps Windows-1258 or 1252); in Excel use Save As › CSV UTF-8"),
+    _l(
+        "the file is not UTF-8 text; save it again as UTF-8 "
+        "(in Excel or Word: Save As, encoding UTF-8)"
+    ),
+    _l("the file names no bank; give one with --bank"),
+    _l("the question has no text"),
+    _l("the sheet has a header but no questions"),
+    _l("the sheet is empty"),
+    _l("the title is not closed with '::'"),
+    _l("this is not a CSV text file"),
+    _l("this is not a text file; Aiken files are plain UTF-8 text"),
+    _l("this is not an Excel .xlsx file (an old .xls or another file renamed?); save it as .xlsx"),
+    _l("this question has no ANSWER line"),
+    _l("this question has no ANSWER line before the next question"),
+)
 
 
 @dataclass
