@@ -12,9 +12,16 @@ from quizapp.attempts.models import AttemptQuestion
 from quizapp.attempts.services import start_attempt
 from quizapp.auth.models import Role
 from quizapp.banks.models import Category, Option, Question, QuestionBank
-from quizapp.banks.services import case_blind_pattern, import_bank
+from quizapp.banks.services import (
+    case_blind_pattern,
+    claim_upload,
+    import_bank,
+    load_upload,
+    release_upload,
+    store_upload,
+)
 from quizapp.contests.services import available_questions
-from quizapp.errors import Conflict
+from quizapp.errors import Conflict, NotFound
 from quizapp.extensions import db
 from tests.conftest import DATA, START
 
@@ -257,6 +264,28 @@ def test_pending_upload_is_the_uploaders_and_expires(client, organizer, make_use
     assert client.get(url).status_code == 404
     assert client.get("/banks/import/..%2F..%2Fetc").status_code == 404
     assert question_count() == 0
+
+
+def test_a_pending_upload_is_claimed_once(upload_folder, clock):
+    """Two simultaneous confirmations (a double click): only the first gets the file."""
+    pending = store_upload(
+        upload_folder,
+        BANK_YAML.encode(),
+        "moi.yaml",
+        user_id=7,
+        bank_name=None,
+        skip_unsupported=False,
+        now=clock.now(),
+        max_age=timedelta(hours=1),
+    )
+    args = {"user_id": 7, "now": clock.now(), "max_age": timedelta(hours=1)}
+    assert claim_upload(upload_folder, pending.token, **args).data == BANK_YAML.encode()
+    with pytest.raises(NotFound):
+        claim_upload(upload_folder, pending.token, **args)
+    release_upload(upload_folder, pending.token)  # the import failed: the preview shows it again
+    assert load_upload(upload_folder, pending.token, **args).filename == "moi.yaml"
+    with pytest.raises(NotFound):
+        load_upload(upload_folder, pending.token, **{**args, "user_id": 8})
 
 
 # --- question list ---------------------------------------------------------------------------

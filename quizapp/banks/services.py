@@ -506,18 +506,40 @@ def load_upload(
     )
 
 
+def claim_upload(
+    folder: Path, token: str, *, user_id: int, now: datetime, max_age: timedelta
+) -> PendingUpload:
+    """Take a pending upload for importing; a second claim (a double click) finds it gone.
+
+    Renaming the metadata file is atomic, so of two simultaneous confirmations one imports
+    and the other is told the upload is no longer there.
+    """
+    upload = load_upload(folder, token, user_id=user_id, now=now, max_age=max_age)
+    try:
+        (folder / f"{token}.json").rename(folder / f"{token}.claimed")
+    except OSError:
+        raise NotFound(_l("This upload is no longer available; upload the file again.")) from None
+    return upload
+
+
+def release_upload(folder: Path, token: str) -> None:
+    """Put a claimed upload back (its import found errors), so the preview shows it again."""
+    if UPLOAD_TOKEN.match(token or ""):
+        (folder / f"{token}.claimed").rename(folder / f"{token}.json")
+
+
 def discard_upload(folder: Path, token: str) -> None:
     """Forget a pending upload (after its import, on cancel, or once expired)."""
     if UPLOAD_TOKEN.match(token or ""):
-        for suffix in (".json", ".data"):
+        for suffix in (".json", ".claimed", ".data"):
             (folder / f"{token}{suffix}").unlink(missing_ok=True)
 
 
 def discard_expired_uploads(folder: Path, *, now: datetime, max_age: timedelta) -> None:
-    """Remove uploads older than max_age (files' own times: the clock may be a test clock)."""
+    """Remove uploads older than max_age, by the time each records (the clock is injectable)."""
     if not folder.is_dir():
         return
-    for meta_path in folder.glob("*.json"):
+    for meta_path in [*folder.glob("*.json"), *folder.glob("*.claimed")]:
         try:
             created_at = datetime.fromisoformat(json.loads(meta_path.read_text())["created_at"])
         except (OSError, ValueError, KeyError):

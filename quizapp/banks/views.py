@@ -44,6 +44,7 @@ from quizapp.banks.services import (
     QuestionInvalid,
     bank_named,
     bank_overviews,
+    claim_upload,
     delete_question,
     discard_upload,
     export_bank,
@@ -51,6 +52,7 @@ from quizapp.banks.services import (
     get_question,
     import_pending,
     load_upload,
+    release_upload,
     search_questions,
     set_question_active,
     store_upload,
@@ -147,9 +149,16 @@ def confirm(token: str):
     form = ActionForm()
     if not form.validate_on_submit():
         return redirect(url_for("banks.preview", token=token))
-    pending = _pending(token)
-    report = import_pending(pending, dry_run=False, actor=current_user)
+    pending = claim_upload(
+        _upload_folder(), token, user_id=current_user.id, now=now(), max_age=_upload_max_age()
+    )
+    try:
+        report = import_pending(pending, dry_run=False, actor=current_user)
+    except BaseException:
+        release_upload(_upload_folder(), token)
+        raise
     if not report.ok:
+        release_upload(_upload_folder(), token)
         flash(_("The file no longer imports cleanly; nothing was written. See below."), "error")
         return redirect(url_for("banks.preview", token=token))
     discard_upload(_upload_folder(), token)
