@@ -182,3 +182,28 @@ def test_unknown_page_says_so_in_vietnamese(logged_in):
     # The API keeps its JSON shape, with the same plain message.
     body = logged_in.get("/api/v1/attempts/999999", headers={"Accept": "application/json"})
     assert body.status_code == 404 and body.get_json()["error"]["code"] == "not_found"
+
+
+def test_registration_makes_people_choose_their_unit(client, make_unit, make_round):
+    parent = make_unit("SGTVT", "Sở Giao thông vận tải")
+    make_unit("SGTVT-VP", "Văn phòng", parent=parent)
+    round_ = make_round()
+    round_.contest.self_registration = True
+    db.session.commit()
+    page = client.get("/register").get_data(as_text=True)
+    first_option = re.search(r'<select[^>]*name="unit_id"[^>]*>\s*(<option[^>]*>[^<]*)', page)
+    assert first_option.group(1) == '<option value="0">— Chọn đơn vị của bạn —'
+    assert "Văn phòng (Sở Giao thông vận tải)" in page  # which body's office
+    response = client.post(
+        "/register",
+        data={
+            "full_name": "Lý Thị Hoa",
+            "login": "hoa@example.vn",
+            "unit_id": "0",
+            "password": "matkhau1",
+            "confirm": "matkhau1",
+        },
+    )
+    assert response.status_code == 200
+    assert "Hãy chọn đơn vị của bạn." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

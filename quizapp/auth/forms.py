@@ -33,7 +33,9 @@ class RegisterForm(FlaskForm):
         validators=[Optional(), Email()],
         render_kw={"autocomplete": "email", "type": "email"},
     )
-    unit_id = SelectField(_l("Unit"), coerce=int, validators=[DataRequired()])
+    unit_id = SelectField(
+        _l("Unit"), coerce=int, validators=[DataRequired(message=_l("Choose your unit."))]
+    )
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(), Length(min=6)],

@@ -81,7 +81,12 @@ def register():
         flash(_("Registration is closed; ask your unit for an account."), "error")
         return redirect(url_for("auth.login"))
     form = RegisterForm()
-    form.unit_id.choices = [(unit.id, unit.name) for unit in registration_units()]
+    # No unit is preselected (people would keep the first one), and each names its parent,
+    # since many bodies have a "Văn phòng" of their own.
+    form.unit_id.choices = [(0, _("— Choose your unit —"))] + [
+        (unit.id, f"{unit.name} ({unit.parent.name})" if unit.parent else unit.name)
+        for unit in registration_units()
+    ]
     if form.validate_on_submit():
         from quizapp.auth.models import Unit
 
