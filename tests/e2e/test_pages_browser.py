@@ -109,6 +109,14 @@ def test_staff_pages_at_both_widths(live_server, pair):
     for page in (phone, desktop):
         log_in(page, base, "nhansu@demo.vn")
     both([phone, desktop], base + "/reports/participation?contest=cds-cchc-demo", "participation")
+    # English on request, keeping the report's filter; Vietnamese again with one tap.
+    phone.get_by_role("link", name="English").click()
+    expect(phone.locator("main h1")).to_have_text("Participation by unit")
+    assert "contest=cds-cchc-demo" in phone.url
+    phone.goto(base + "/roster/import")
+    expect(phone.locator("main h1")).to_have_text("Import a staff roster")  # remembered
+    phone.get_by_role("link", name="Tiếng Việt").click()
+    expect(phone.locator("main h1")).to_have_text("Nhập danh sách cán bộ")
     both([phone, desktop], base + "/roster/import", "roster-import")
     both([phone, desktop], base + "/units", "units")
     phone = open_(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
