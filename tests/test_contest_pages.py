@@ -595,3 +595,43 @@ def test_ranking_chain_is_fixed_once_a_round_has_opened(as_organizer, live_round
 
     data.update(rank_2="prediction", rank_3="duration", title="Tên mới")  # the chain as it is
     assert as_organizer.post(f"/manage/contests/{slug}/edit", data=data).status_code == 302
+
+
+def test_co_organizers_from_the_form_and_the_file(
+    as_organizer, organizer, make_user, make_unit, bank
+):
+    colleague = make_user("dong-btc@example.vn", role=Role.ORGANIZER)
+    unit = make_unit("SGTVT")
+    data = contest_form("cc", unit.id, organizers=[str(organizer.id), str(colleague.id)])
+    assert as_organizer.post("/manage/contests/new", data=data).status_code == 302
+    contest = db.session.scalar(select(Contest).where(Contest.slug == "cc"))
+    assert sorted(u.login for u in contest.organizers) == ["btc@example.vn", "dong-btc@example.vn"]
+
+    # Leaving oneself out of the list does not lock oneself out; the colleague is removed.
+    data = contest_form("cc", unit.id, organizers=[], password="")
+    assert as_organizer.post("/manage/contests/cc/edit", data=data).status_code == 302
+    db.session.refresh(contest)
+    assert [u.login for u in contest.organizers] == ["btc@example.vn"]
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "contest.update")).one()
+    assert entry.details["after"] == {"organizers": ["btc@example.vn"]}
+
+    text = CONTEST_YAML.format(slug="tu-file").replace(
+        "audience: [SGTVT]\n", "audience: [SGTVT]\norganizers: [Dong-BTC@example.vn]\n"
+    )
+    contest = create_contest_from_file(text, "c.yaml")
+    assert [u.login for u in contest.organizers] == ["dong-btc@example.vn"]
+
+
+def test_unknown_organizer_in_the_file_names_its_line(bank, make_unit, make_user):
+    from quizapp.contests.schema import ContestFileError
+
+    make_unit("SGTVT")
+    make_user("thisinh@example.vn")  # a participant cannot run a contest
+    text = CONTEST_YAML.format(slug="x1").replace(
+        "audience: [SGTVT]\n", "audience: [SGTVT]\norganizers: [thisinh@example.vn]\n"
+    )
+    with pytest.raises(ContestFileError) as caught:
+        create_contest_from_file(text, "c.yaml")
+    assert caught.value.problems == [
+        "c.yaml:6: organizers.0: no organizer account with login 'thisinh@example.vn'"
+    ]

@@ -130,6 +130,7 @@ class ContestForm(TextForm):
         default="everyone",
     )
     units = SelectMultipleField(_l("Units (each with its sub-units)"), coerce=int)
+    organizers = SelectMultipleField(_l("Organizers (run this contest with you)"), coerce=int)
     self_registration = BooleanField(_l("People may register themselves"))
     password = PasswordField(
         _l("Contest password (optional)"),

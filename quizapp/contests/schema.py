@@ -72,6 +72,8 @@ class ContestSettings(Strict):
     description: str | None = None
     rules: str | None = None
     audience: list[str] = Field(default_factory=list)
+    # Logins of organizer accounts who run the contest (whoever creates it is added).
+    organizers: list[str] = Field(default_factory=list)
     self_registration: bool = False
     unit_rank_threshold: float = Field(default=0.5, ge=0, le=1)
     public_leaderboard: bool = False

@@ -180,6 +180,28 @@ def _resolve_units(codes: list[str]) -> tuple[list[Unit], list[SpecProblem]]:
     return units, problems
 
 
+def _resolve_organizers(
+    logins: list[str], actor: User | None
+) -> tuple[list[User], list[SpecProblem]]:
+    """The organizer accounts named, plus the acting organizer (never locked out of a contest)."""
+    users, problems = [], []
+    for index, login in enumerate(logins):
+        user = db.session.scalar(select(User).where(User.login == login.strip().lower()))
+        if user is None or user.role not in (Role.ORGANIZER, Role.ADMIN):
+            problems.append(
+                SpecProblem(
+                    ("organizers", index),
+                    f"no organizer account with login {login!r}",
+                    _l("No organizer account has the login %(login)s.", login=login),
+                )
+            )
+        elif user not in users:
+            users.append(user)
+    if actor is not None and actor.role == Role.ORGANIZER and actor not in users:
+        users.insert(0, actor)
+    return users, problems
+
+
 def _resolve_draws(
     specs: list[DrawSpec], prefix: tuple = ("draw",)
 ) -> tuple[list[RoundDraw], list[SpecProblem]]:
@@ -287,6 +309,10 @@ def create_contest_from_spec(
     problems = _slug_problem(spec.slug)
     units, unit_problems = _resolve_units(spec.audience)
     problems += unit_problems
+    organizers, organizer_problems = _resolve_organizers(spec.organizers, None)
+    problems += organizer_problems
+    if actor is not None and actor not in organizers:
+        organizers.insert(0, actor)  # whoever creates a contest runs it, admins included
     rounds = []
     for r_index, round_spec in enumerate(getattr(spec, "rounds", None) or []):
         draws, draw_problems = _resolve_draws(round_spec.draw, ("rounds", r_index, "draw"))
@@ -296,6 +322,7 @@ def create_contest_from_spec(
         raise ContestInvalid(problems)
 
     contest = _contest_from_spec(spec, units, rounds, actor)
+    contest.organizers = organizers
     db.session.add(contest)
     record(
         "contest.create",
@@ -371,6 +398,7 @@ def contest_snapshot(contest: Contest) -> dict:
         "description": contest.description,
         "rules": contest.rules,
         "audience": sorted(unit.code for unit in contest.audience),
+        "organizers": sorted(user.login for user in contest.organizers),
         "self_registration": bool(contest.self_registration),
         "password": contest.password_hash is not None,
         "unit_rank_threshold": contest.unit_rank_threshold,
@@ -480,6 +508,8 @@ def update_contest(
     problems = _slug_problem(spec.slug, contest)
     units, unit_problems = _resolve_units(spec.audience)
     problems += unit_problems
+    organizers, organizer_problems = _resolve_organizers(spec.organizers, actor)
+    problems += organizer_problems
     if problems:
         raise ContestInvalid(problems)
     if _ranking(spec) != list(contest.ranking or DEFAULT_RANKING) and any(
@@ -503,6 +533,7 @@ def update_contest(
     contest.description = spec.description
     contest.rules = spec.rules
     contest.audience = units
+    contest.organizers = organizers
     contest.self_registration = spec.self_registration
     contest.unit_rank_threshold = spec.unit_rank_threshold
     contest.public_leaderboard = spec.public_leaderboard

@@ -25,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 
 from quizapp.attempts.services import start_attempt
 from quizapp.auth.access import roles_required
-from quizapp.auth.models import Role
+from quizapp.auth.models import Role, User
 from quizapp.banks.models import Category, Question, QuestionBank
 from quizapp.clock import now
 from quizapp.contests.forms import (
@@ -150,6 +150,9 @@ def leaderboard(round_id: int):
     round_ = get_round(round_id)
     if not (current_user.is_staff or round_.contest.public_leaderboard):
         raise NotFound("No such leaderboard.")
+    # As the API: names and scores are shown only to the contest's own audience.
+    if not (current_user.is_staff or user_may_enter(current_user, round_.contest)):
+        raise NotFound("No such leaderboard.")
     rows = standings(round_, now(), limit=100)
     manager = may_manage(current_user, round_.contest)
     return render_template(
@@ -182,7 +185,17 @@ def _unit_choices(form: ContestForm) -> dict[int, str]:
     return {n.id: n.code for n in tree.order}
 
 
-def _contest_settings(form: ContestForm, codes: dict[int, str]) -> ContestSettings:
+def _organizer_choices(form: ContestForm) -> dict[int, str]:
+    staff = db.session.scalars(
+        select(User).where(User.role == Role.ORGANIZER).order_by(User.full_name, User.login)
+    ).all()
+    form.organizers.choices = [SelectChoice(u.id, f"{u.full_name} ({u.login})") for u in staff]
+    return {u.id: u.login for u in staff}
+
+
+def _contest_settings(
+    form: ContestForm, codes: dict[int, str], logins: dict[int, str]
+) -> ContestSettings:
     units = form.units.data if form.audience_mode.data == "units" else []
     return ContestSettings.model_validate(
         {
@@ -191,6 +204,7 @@ def _contest_settings(form: ContestForm, codes: dict[int, str]) -> ContestSettin
             "description": form.description.data or None,
             "rules": form.rules.data or None,
             "audience": [codes[i] for i in units if i in codes],
+            "organizers": [logins[i] for i in form.organizers.data or [] if i in logins],
             "self_registration": form.self_registration.data,
             "unit_rank_threshold": form.threshold_percent.data / 100,
             "public_leaderboard": form.public_leaderboard.data,
@@ -223,7 +237,13 @@ def contest_edit(slug: str | None = None):
     contest = managed_contest(current_user, slug) if slug else None
     form = ContestForm(obj=contest)
     codes = _unit_choices(form)
+    logins = _organizer_choices(form)
     if not form.is_submitted():
+        form.organizers.data = (
+            [u.id for u in contest.organizers if u.id in logins]
+            if contest is not None
+            else [current_user.id]
+        )
         if contest is not None:
             form.units.data = [u.id for u in contest.audience]
             form.audience_mode.data = "units" if contest.audience else "everyone"
@@ -233,7 +253,7 @@ def contest_edit(slug: str | None = None):
             form.set_ranking(DEFAULT_CHAIN)
     if form.validate_on_submit():
         try:
-            spec = _contest_settings(form, codes)
+            spec = _contest_settings(form, codes, logins)
             if contest is None:
                 contest = create_contest_from_spec(spec, actor=current_user)
                 flash(_("Contest created. Now add its rounds."), "success")
@@ -250,7 +270,12 @@ def contest_edit(slug: str | None = None):
             _pydantic_problems(error)
         except ContestInvalid as error:
             db.session.rollback()
-            fields = {"slug": form.slug, "audience": form.units, "ranking": form.rank_1}
+            fields = {
+                "slug": form.slug,
+                "audience": form.units,
+                "organizers": form.organizers,
+                "ranking": form.rank_1,
+            }
             _show_problems(form, error.problems, lambda path: fields.get(path[0]))
         else:
             return redirect(url_for("contests.manage_show", slug=contest.slug))
