@@ -44,6 +44,7 @@ def register_config(app: Flask, config: type | dict | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from quizapp import models  # noqa: F401  (every table in the metadata)
+    from quizapp.auth.access import unauthorized
     from quizapp.auth.services import load_user
     from quizapp.database import configure_sqlite
     from quizapp.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -58,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)

@@ -55,9 +55,7 @@ def keys_of(value) -> set[str]:
     return set()
 
 
-def test_nothing_on_the_page_or_in_the_api_tells_the_right_option(
-    client, token, make_round, bank
-):
+def test_nothing_on_the_page_or_in_the_api_tells_the_right_option(client, token, make_round, bank):
     round_ = make_round()
     attempt = start(client, round_.id, token).get_json()
     api = client.get(f"/api/v1/attempts/{attempt['id']}").get_json()

@@ -2,10 +2,12 @@
 
 from functools import wraps
 
-from flask import abort
-from flask_login import current_user, login_required
+from flask import abort, redirect, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_url
 
 from quizapp.auth.models import Role
+from quizapp.errors import Unauthorized, wants_json
 
 
 def roles_required(*roles: str):
@@ -23,3 +25,10 @@ def roles_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def unauthorized():
+    """Anonymous visitors: the JSON API answers 401, pages send the browser to log in."""
+    if wants_json():
+        raise Unauthorized(_l("Log in first."))
+    return redirect(login_url("auth.login", next_url=request.url))

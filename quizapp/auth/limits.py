@@ -28,7 +28,7 @@ def _login_failed(response) -> bool:
 
 
 def submitted_account() -> str:
-    """The login being tried, hashed (no personal data in the counter store); '' skips the limit."""
+    """The login being tried, hashed (no personal data in the counter store); '' if none."""
     if request.is_json:
         body = request.get_json(silent=True)
         value = body.get("login") if isinstance(body, dict) else None
@@ -54,6 +54,7 @@ per_account = limiter.shared_limit(
     lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
     scope="login-account",
     key_func=submitted_account,
+    exempt_when=lambda: not submitted_account(),  # no login given: the address limit still counts
     methods=["POST"],
     deduct_when=_login_failed,
     error_message=too_many_failures,
