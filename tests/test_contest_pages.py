@@ -399,6 +399,9 @@ def protected_round(organizer, bank, make_unit):
 def test_contest_password_on_the_page(client, make_user, protected_round):
     user = make_user()
     login(client, user)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/contests/co-mat-khau"' in home and "Nhập mật khẩu cuộc thi" in home
+    assert 'data-testid="start-attempt"' not in home
     response = client.post(f"/rounds/{protected_round.id}/start")
     assert response.status_code == 302
     assert response.headers["Location"] == "/contests/co-mat-khau"
@@ -415,6 +418,7 @@ def test_contest_password_on_the_page(client, make_user, protected_round):
     assert 'data-testid="start-attempt"' in client.get("/contests/co-mat-khau").get_data(
         as_text=True
     )
+    assert 'data-testid="start-attempt"' in client.get("/").get_data(as_text=True)
     response = client.post(f"/rounds/{protected_round.id}/start")
     assert response.headers["Location"].startswith("/attempts/")
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1

@@ -57,6 +57,7 @@ class RoundCard:
     attempts_allowed: int
     in_progress_id: int | None
     best_score: int | None
+    needs_password: bool = False  # the contest's password is still to be entered
 
     @property
     def can_start(self) -> bool:
@@ -96,9 +97,13 @@ def rounds_for_user(user: User, now: datetime) -> list[RoundCard]:
             )
         ).all()
     )
+    unlocked = set(
+        db.session.scalars(select(ContestAccess.contest_id).where(ContestAccess.user_id == user.id))
+    )
     cards = []
     for round_ in rounds:
         used, best = used_and_best.get(round_.id, (0, None))
+        contest = round_.contest
         cards.append(
             RoundCard(
                 round=round_,
@@ -107,6 +112,9 @@ def rounds_for_user(user: User, now: datetime) -> list[RoundCard]:
                 attempts_allowed=round_.max_attempts,
                 in_progress_id=in_progress.get(round_.id),
                 best_score=best,
+                needs_password=contest.password_hash is not None
+                and contest.id not in unlocked
+                and not may_manage(user, contest),
             )
         )
     order = {"open": 0, "upcoming": 1, "closed": 2}
