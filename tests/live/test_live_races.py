@@ -21,9 +21,13 @@ class Participant:
 
     def __init__(self, base: str, login: str):
         self.http = httpx.Client(base_url=base, timeout=10)
-        response = self.http.post("/api/v1/login", json={"login": login, "password": PASSWORD})
-        response.raise_for_status()
-        self.headers = {"X-CSRFToken": response.json()["csrf_token"]}
+        try:
+            response = self.http.post("/api/v1/login", json={"login": login, "password": PASSWORD})
+            response.raise_for_status()
+            self.headers = {"X-CSRFToken": response.json()["csrf_token"]}
+        except BaseException:
+            self.http.close()  # a worker killed mid-login must not leak the connection
+            raise
 
     def start(self, round_id: int) -> httpx.Response:
         return self.http.post(f"/api/v1/rounds/{round_id}/attempts", headers=self.headers)
