@@ -5,6 +5,7 @@ an organizer, an HR officer of another unit, an admin. A route missing from MATR
 test_every_route_is_classified: a new page or endpoint must say here who may use it.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -320,7 +321,7 @@ def test_every_route_is_classified(app):
 
 
 def test_each_role_gets_what_the_matrix_says(app, world):
-    wrong = []
+    wrong, page_problems, pages_checked = [], [], 0
     for method, rule in sorted(rules(app), key=lambda pair: (pair[1].rule, pair[0])):
         case = MATRIX.get((method, rule.rule))
         if case is None:
@@ -332,6 +333,9 @@ def test_each_role_gets_what_the_matrix_says(app, world):
                 if role != "anonymous":
                     api_login(client, LOGINS[role])
                 response = client.open(url, method=method, json=case.json)
+            if response.status_code == 200 and response.mimetype == "text/html":
+                page_problems.extend(unsafe_page(f"{method} {url} as {role}", response))
+                pages_checked += 1  # noqa: SIM113
             expected = case.expect[role]
             api = url.startswith("/api/")
             got = response.status_code if isinstance(expected, int) else classify(response, api)
@@ -342,3 +346,27 @@ def test_each_role_gets_what_the_matrix_says(app, world):
                     f"expected {case.expect[role]}"
                 )
     assert not wrong, "\n".join(wrong)
+    assert pages_checked >= 40 and not page_problems, "\n".join(page_problems)
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.I)
+
+
+def unsafe_page(where: str, response) -> list[str]:
+    """Every page: the CSP, no framing, no sniffing, and no inline script for the CSP to block."""
+    problems = []
+    csp = response.headers.get("Content-Security-Policy", "")
+    if (
+        "script-src 'self'" not in csp
+        or "unsafe-inline" in csp
+        or "frame-ancestors 'none'" not in csp
+    ):
+        problems.append(f"{where}: Content-Security-Policy {csp!r}")
+    if response.headers.get("X-Frame-Options") != "DENY":
+        problems.append(f"{where}: X-Frame-Options")
+    if response.headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append(f"{where}: X-Content-Type-Options")
+    inline = INLINE_SCRIPT.search(response.get_data(as_text=True))
+    if inline:
+        problems.append(f"{where}: inline script {inline.group(0)!r}")
+    return problems

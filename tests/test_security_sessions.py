@@ -189,3 +189,14 @@ def test_the_client_address_comes_from_the_trusted_proxy_only(app, account, make
     finally:
         with behind_proxy.app_context():
             db.engine.dispose()
+
+
+def test_page_scripts_never_write_html():
+    from pathlib import Path
+
+    scripts = list((Path(__file__).parent.parent / "quizapp" / "static").rglob("*.js"))
+    assert scripts
+    for script in scripts:
+        source = script.read_text(encoding="utf-8")
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in source, f"{script.name} uses {sink}: set textContent instead"
