@@ -152,12 +152,18 @@ def accessibility_violations(page) -> list[str]:
     ]
 
 
-def contest_file(slug: str, closes_in: timedelta, time_limit: int = 15, **round_fields) -> str:
-    """A contest YAML with one round open now, drawing from the small test bank."""
+def contest_file(
+    slug: str,
+    closes_in: timedelta,
+    time_limit: int = 15,
+    opens_in: timedelta = timedelta(minutes=-5),
+    **round_fields,
+) -> str:
+    """A contest YAML with one round (open now unless told), drawing from the small test bank."""
     now = datetime.now(UTC)
     round_ = {
         "title": f"Vòng {slug}",
-        "opens_at": (now - timedelta(minutes=5)).isoformat(),
+        "opens_at": (now + opens_in).isoformat(),
         "closes_at": (now + closes_in).isoformat(),
         "time_limit_minutes": time_limit,
         "max_attempts": 2,

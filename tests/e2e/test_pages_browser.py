@@ -1,6 +1,8 @@
 """Every main page at 360 and 1280 pixels: screenshot saved, no sideways scrolling, no axe-core
 finding, and no request leaving the site (no CDN)."""
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
@@ -8,10 +10,12 @@ from tests.e2e.conftest import (
     DESKTOP,
     PHONE,
     accessibility_violations,
+    contest_file,
     log_in,
     no_horizontal_scroll,
     screenshot,
 )
+from tests.live_server import flask_cli
 
 LONG_PAGES = {"quiz", "confirm-dialog", "result"}  # saved as the window shows them
 
@@ -51,8 +55,16 @@ def both(pages, path: str, name: str) -> None:
         check(page, name)
 
 
-def test_participant_pages_at_both_widths(live_server, pair):
+def test_participant_pages_at_both_widths(live_server, pair, tmp_path):
     base = live_server["url"]
+    # A round that has closed and one not yet open sit on the home page beside the open one.
+    for slug, opens, closes in (("da-dong", -3, -1), ("sap-mo", 2, 3)):
+        file = tmp_path / f"{slug}.yaml"
+        file.write_text(
+            contest_file(slug, closes_in=timedelta(days=closes), opens_in=timedelta(days=opens)),
+            encoding="utf-8",
+        )
+        flask_cli(live_server["env"], "contests", "create", str(file))
     open_, _ = pair
     phone = open_(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     desktop = open_(DESKTOP)

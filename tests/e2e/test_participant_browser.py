@@ -160,3 +160,12 @@ def test_save_status_says_saving_then_retries_after_errors_and_a_lost_session(li
     wait_saved(page)
     page.reload()  # what the server has, not what the browser kept
     assert questions.nth(2).locator("input:checked").get_attribute("value") == chosen
+
+    # The prediction is saved as typed; Enter in its box saves it rather than posting the form.
+    url = page.url
+    page.fill("#prediction", "120")
+    page.press("#prediction", "Enter")
+    wait_saved(page)
+    assert page.url == url
+    page.reload()
+    assert page.input_value("#prediction") == "120"

@@ -137,17 +137,36 @@
     flush();
   });
 
+  let predictionRetry = null;
   async function savePrediction(input) {
+    clearTimeout(predictionRetry);
     const value = parseInt(input.value, 10);
     if (isNaN(value) || value < 0) return;
+    setStatus("saving");
     try {
-      await fetch(api + "/prediction", {
+      const res = await fetch(api + "/prediction", {
         method: "PUT", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
         body: JSON.stringify({ value: value }),
       });
-    } catch (e) { /* the form post on submit carries it too */ }
+      if (res.status === 401) { setStatus("login"); return; }
+      if (res.status === 409) { window.location.href = form.dataset.resultUrl; return; }
+      if (res.status >= 500) throw new Error("HTTP " + res.status);
+      input.setAttribute("aria-invalid", res.ok ? "false" : "true");   // 422: not a usable number
+      if (!inFlight && Object.keys(pending).length === 0) setStatus("saved");
+    } catch (e) {
+      setStatus(navigator.onLine ? "error" : "offline");
+      predictionRetry = setTimeout(() => savePrediction(input), 3000);
+    }
   }
+  // Enter in the prediction box saves it instead of posting the whole form (which would drop
+  // answers still waiting on the phone if the connection is down).
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.name === "prediction") {
+      event.preventDefault();
+      savePrediction(event.target);
+    }
+  });
 
   // Answers left unsent by an earlier visit (offline, closed tab) are shown and sent again.
   Object.entries(pending).forEach(([qid, optionIds]) => {
