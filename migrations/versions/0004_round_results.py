@@ -67,7 +67,7 @@ def _backfill():
         if isinstance(ranking, str):
             ranking = json.loads(ranking)
         error = (
-            "NULL" if actual is None
+            "CAST(NULL AS BIGINT)" if actual is None
             else f"CASE WHEN prediction IS NULL THEN {NO_PREDICTION} "
                  f"ELSE abs(prediction - {int(actual)}) END"
         )

@@ -8,7 +8,19 @@ attempts in one statement, for the moment the prediction step comes in and for b
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, delete, distinct, func, insert, literal, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    case,
+    cast,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
@@ -155,9 +167,9 @@ def record_result(attempt: Attempt) -> None:
 
 def _error_column(actual: int | None) -> ColumnElement:
     if actual is None:
-        return literal(None)
+        return cast(null(), BigInteger)
     return case(
-        (Attempt.prediction.is_(None), literal(NO_PREDICTION)),
+        (Attempt.prediction.is_(None), literal(NO_PREDICTION, BigInteger)),
         else_=func.abs(Attempt.prediction - actual),
     )
 
