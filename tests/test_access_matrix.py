@@ -233,6 +233,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/manage/rounds/<id:round_id>/edit"): Case(
         lambda w: f"/manage/rounds/{w.round_id}/edit", ORGANIZERS
     ),
+    # Switched on for the world's contest: rank, name and unit for anyone with the link.
+    ("GET", "/contests/<slug>/board"): Case(lambda w: f"/contests/{w.slug}/board", PUBLIC),
     ("GET", "/contests/<slug>/dashboard"): Case(
         lambda w: f"/contests/{w.slug}/dashboard", ORGANIZERS_AND_HR
     ),

@@ -237,3 +237,21 @@ def test_an_attempt_closed_by_expiry_reaches_the_board(make_user, make_round, cl
     assert close_expired(later) == 1
     [row] = standings(round_, later)
     assert (row.attempt_id, row.score, row.submitted_at) == (attempt.id, 1, attempt.deadline)
+
+
+def test_public_board_shows_rank_name_and_unit_only_when_switched_on(
+    client, make_user, make_round, clock
+):
+    round_ = make_round()
+    user = make_user(full_name="Trần Thị Bình")
+    user.phone = "0912345678"
+    add_attempt(user, round_, score=17, prediction=None, duration=321.0, submitted_at=clock.at)
+    db.session.commit()
+    page = client.get(f"/contests/{round_.contest.slug}/board")  # anonymous
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Trần Thị Bình" in html
+    assert "17/20" not in html and "0912345678" not in html and user.login not in html
+    round_.contest.public_leaderboard = False
+    db.session.commit()
+    assert client.get(f"/contests/{round_.contest.slug}/board").status_code == 404
+    assert client.get("/contests/no-such/board").status_code == 404

@@ -163,6 +163,17 @@ def leaderboard(round_id: int):
     )
 
 
+@blueprint.get("/contests/<slug>/board")
+def public_board(slug: str):
+    """The public board, when the organizer switched it on: rank, name and unit, no login."""
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    if contest is None or not contest.public_leaderboard:
+        raise NotFound(_l("No such leaderboard."))
+    moment = now()
+    boards = [(r, standings(r, moment, limit=100)) for r in contest.rounds if r.opens_at <= moment]
+    return render_template("contests/public_board.html", contest=contest, boards=boards)
+
+
 # --- organizers: contests -----------------------------------------------------------------
 
 
