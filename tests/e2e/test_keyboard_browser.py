@@ -58,7 +58,11 @@ def test_a_quiz_taken_with_the_keyboard_alone(live_server, desktop):
     page.keyboard.press("Enter")
     dialog = page.locator("#confirm-dialog")
     expect(dialog).to_be_visible()
-    assert dialog.locator("#confirm-unanswered").inner_text().endswith(f"{total - 1}, {total}")
+    assert (
+        dialog.locator("#confirm-unanswered")
+        .inner_text()
+        .endswith(f"{total - 1}, {total} (2/{total})")
+    )
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     assert page.evaluate("document.activeElement.dataset.testid") == "submit-attempt"

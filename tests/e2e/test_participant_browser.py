@@ -94,7 +94,9 @@ def test_phone_participant_journey(live_server, phone):
     dialog = page.locator("#confirm-dialog")
     assert dialog.is_visible()
     unanswered = ", ".join(str(n) for n in range(4, total + 1))
-    assert dialog.locator("#confirm-unanswered").inner_text().endswith(unanswered)
+    assert dialog.locator("#confirm-unanswered").inner_text() == (
+        f"Các câu chưa trả lời: {unanswered} ({total - 3}/{total})"
+    )
     screenshot(page, "confirm-journey-360", full_page=False)
     page.locator('[data-testid="confirm-submit"]').click()
     score = page.locator('[data-testid="score"]')

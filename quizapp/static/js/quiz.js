@@ -186,7 +186,11 @@
     const missing = fieldsets.filter((fs) => !fs.querySelector("input:checked"))
       .map((fs) => fs.id.replace("q-", ""));
     const note = document.getElementById("confirm-unanswered");
-    note.textContent = missing.length ? note.dataset.some + " " + missing.join(", ") : note.dataset.none;
+    // As on the page without script: the numbers, then how many of how many.
+    note.textContent = missing.length
+      ? note.dataset.some + " " + missing.join(", ") + " (" + missing.length + "/" + total + ")"
+      : note.dataset.none;
+    note.classList.toggle("warning", missing.length > 0);
     dialog.showModal();
   });
   document.getElementById("confirm-cancel").addEventListener("click", () => dialog.close());
