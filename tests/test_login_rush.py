@@ -1,0 +1,42 @@
+"""A login rush: beyond a short line of password checks per worker, "busy, retry" (503)."""
+
+import threading
+
+from quizapp.auth import services
+from tests.conftest import api_login
+
+
+def test_login_beyond_the_line_is_told_to_retry(client, make_user, monkeypatch):
+    user = make_user()
+    monkeypatch.setattr(services, "_LOGIN_LINE", threading.BoundedSemaphore(1))
+    services._LOGIN_LINE.acquire()  # the line is full: another login is being checked
+
+    response = client.post("/api/v1/login", json={"login": user.login, "password": "secret123"})
+    assert response.status_code == 503
+    # 2-5 s from us; flask-limiter's header injection may raise it to its own window's reset.
+    assert int(response.headers["Retry-After"]) >= 2
+    assert response.get_json()["error"]["code"] == "service_unavailable"
+    assert "đăng nhập" in response.get_json()["error"]["message"]  # Vietnamese by default
+    assert client.get("/api/v1/rounds").status_code == 401  # not logged in
+
+    services._LOGIN_LINE.release()
+    assert api_login(client, user.login)  # once the line moves, the same login succeeds
+
+
+def test_password_checks_run_on_the_low_priority_hashing_thread(client, make_user):
+    user = make_user()
+    seen = []
+    original = services.check_password_hash
+
+    def spy(stored, password):
+        seen.append(threading.current_thread().name)
+        return original(stored, password)
+
+    services._HASHER.submit(lambda: None).result()
+    try:
+        services.check_password_hash = spy
+        api_login(client, user.login)
+    finally:
+        services.check_password_hash = original
+    assert len(seen) == 1 and seen[0].startswith("password-hash")
+    assert services._LOGIN_LINE._value == 2  # every slot given back
