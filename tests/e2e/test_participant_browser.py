@@ -171,3 +171,13 @@ def test_save_status_says_saving_then_retries_after_errors_and_a_lost_session(li
     assert page.url == url
     page.reload()
     assert page.input_value("#prediction") == "120"
+
+    # Back from sleep (the page shown again), the countdown takes the server's time anew.
+    attempt_api = page.locator("#quiz-form").get_attribute("data-api")
+    page.route(
+        lambda url: url.endswith(attempt_api),
+        lambda route: route.fulfill(json={"status": "in_progress", "remaining_seconds": 42}),
+    )
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(page.locator('[data-testid="timer"]')).to_have_text(re.compile(r"00:[34]\d"))
+    expect(page.locator('[data-testid="time-warning"]')).to_be_visible()
