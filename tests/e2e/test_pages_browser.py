@@ -22,21 +22,34 @@ LONG_PAGES = {"quiz", "confirm-dialog", "result"}  # saved as the window shows t
 
 @pytest.fixture
 def pair(browser, live_server):
-    """A phone and a desktop window; every request either makes is recorded."""
+    """Phone and desktop windows; afterwards, no request may have left the site and no page
+    may have logged a script error or a Content-Security-Policy violation."""
     requests: list[str] = []
+    errors: list[str] = []
     contexts = []
 
     def open_(viewport, **options):
         context = browser.new_context(viewport=viewport, locale="vi-VN", **options)
         context.on("request", lambda request: requests.append(request.url))
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: (
+                errors.append(f"{page.url}: {message.text}")
+                if message.type == "error" and "404 (NOT FOUND)" not in message.text.upper()
+                else None
+            ),
+        )
+        return page
 
     yield open_, requests
     for context in contexts:
         context.close()
     offsite = [url for url in requests if not url.startswith((live_server["url"], "data:"))]
     assert offsite == []
+    assert errors == []
 
 
 def check(page, name: str) -> None:
