@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -246,6 +246,46 @@ def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None
 # --- answering -----------------------------------------------------------------------------
 
 
+# The hot path's statements, built once (building them costs as much as running them).
+_ANSWERS = Answer.__table__
+_SAVE_TARGET = (
+    select(
+        Attempt.user_id,
+        Attempt.status,
+        Attempt.deadline,
+        Round.grace_seconds,
+        AttemptQuestion.id,
+        AttemptQuestion.snapshot,
+    )
+    .join(Round, Round.id == Attempt.round_id)
+    .join(
+        AttemptQuestion,
+        and_(
+            AttemptQuestion.attempt_id == Attempt.id,
+            AttemptQuestion.question_id == bindparam("question_id"),
+        ),
+    )
+    .where(Attempt.id == bindparam("attempt_id"))
+    .with_for_update(read=True, of=Attempt)
+)
+_SAVE = (
+    update(_ANSWERS)
+    .where(
+        _ANSWERS.c.attempt_question_id == bindparam("target"),
+        exists().where(
+            Attempt.id == bindparam("open_attempt"), Attempt.status == AttemptStatus.IN_PROGRESS
+        ),
+    )
+    .values(
+        selected=bindparam("new_selected"),
+        saved_at=bindparam("new_saved_at"),
+        revision=_ANSWERS.c.revision + 1,
+    )
+    .returning(_ANSWERS.c.revision)
+)
+_SAVE_ON_REVISION = _SAVE.where(_ANSWERS.c.revision == bindparam("seen_revision"))
+
+
 def save_answer(
     user: User,
     attempt_id: int,
@@ -260,24 +300,9 @@ def save_answer(
     With `base_revision`, the save applies only if nobody saved since that revision (a second
     tab or a replayed request gets 409 and changes nothing).
     """
-    row = db.session.execute(
-        select(
-            Attempt.user_id,
-            Attempt.status,
-            Attempt.deadline,
-            Round.grace_seconds,
-            AttemptQuestion.id,
-            AttemptQuestion.snapshot,
-        )
-        .join(Round, Round.id == Attempt.round_id)
-        .join(
-            AttemptQuestion,
-            and_(
-                AttemptQuestion.attempt_id == Attempt.id, AttemptQuestion.question_id == question_id
-            ),
-        )
-        .where(Attempt.id == attempt_id)
-        .with_for_update(read=True, of=Attempt)
+    connection = db.session.connection()  # Core statements: no ORM work on the hot path
+    row = connection.execute(
+        _SAVE_TARGET, {"attempt_id": attempt_id, "question_id": question_id}
     ).one_or_none()
     if row is None or row.user_id != user.id:
         raise NotFound(_l("No such attempt or question."))
@@ -293,19 +318,18 @@ def save_answer(
         raise Conflict(_l("Time is up; this answer was not saved."), code="deadline_passed")
 
     selected = _validate_selection(option_ids, row.snapshot)
-    still_open = exists().where(
-        Attempt.id == attempt_id, Attempt.status == AttemptStatus.IN_PROGRESS
-    )
-    statement = (
-        update(Answer)
-        .where(Answer.attempt_question_id == row.id, still_open)
-        .values(selected=selected, saved_at=now, revision=Answer.revision + 1)
-        .returning(Answer.revision)
-        .execution_options(synchronize_session=False)
-    )
-    if base_revision is not None:
-        statement = statement.where(Answer.revision == base_revision)
-    revision = db.session.scalar(statement)
+    params = {
+        "target": row.id,
+        "open_attempt": attempt_id,
+        "new_selected": selected,
+        "new_saved_at": now,
+    }
+    if base_revision is None:
+        revision = connection.execute(_SAVE, params).scalar()
+    else:
+        revision = connection.execute(
+            _SAVE_ON_REVISION, {**params, "seen_revision": base_revision}
+        ).scalar()
     if revision is None:
         db.session.rollback()
         if base_revision is not None and in_progress(attempt_id):
