@@ -1,8 +1,10 @@
 """A participant on a phone: log in, start, answer, reload, go offline and back, submit, score."""
 
+import contextlib
 import re
 from datetime import timedelta
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
@@ -19,6 +21,19 @@ def wait_saved(page, timeout: int = 10000) -> None:
     expect(page.locator('[data-testid="save-status"]')).to_have_attribute(
         "data-state", "saved", timeout=timeout
     )
+
+
+def go_offline(context, page) -> None:
+    context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+
+
+def go_online(context, page) -> None:
+    """Back online; Chromium may fire 'online' itself, and the page may then already be
+    leaving (a submit that waited for the connection), so the extra event is best effort."""
+    context.set_offline(False)
+    with contextlib.suppress(PlaywrightError):
+        page.evaluate("window.dispatchEvent(new Event('online'))")
 
 
 def start_round(page, title: str) -> None:
@@ -62,16 +77,14 @@ def test_phone_participant_journey(live_server, phone):
     ] == chosen
 
     # Offline: the answer waits on the phone and is sent when the connection returns.
-    phone.set_offline(True)
-    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    go_offline(phone, page)
     questions.nth(2).locator("label").nth(1).click()
     status = page.locator('[data-testid="save-status"]')
     expect(status).to_have_attribute("data-state", "offline")
     assert status.inner_text().startswith("Mất kết nối")
     screenshot(page, "quiz-offline-360", full_page=False)
     assert no_horizontal_scroll(page)
-    phone.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(phone, page)
     wait_saved(page, timeout=15000)
     assert status.get_attribute("data-state") == "saved"
     page.reload()
@@ -98,7 +111,13 @@ def test_phone_participant_journey(live_server, phone):
         f"Các câu chưa trả lời: {unanswered} ({total - 3}/{total})"
     )
     screenshot(page, "confirm-journey-360", full_page=False)
+    # Confirmed while the connection is down: the page waits and submits when it is back.
+    go_offline(phone, page)
     page.locator('[data-testid="confirm-submit"]').click()
+    expect(dialog).to_be_hidden()
+    expect(status).to_have_attribute("data-state", "offline")
+    assert "/result" not in page.url
+    go_online(phone, page)
     score = page.locator('[data-testid="score"]')
     score.wait_for()
     assert re.fullmatch(rf"[0-3]/{total}", score.inner_text())
@@ -121,9 +140,17 @@ def test_the_page_warns_in_the_last_minute_and_submits_itself(live_server, phone
     wait_saved(page)
     screenshot(page, "quiz-last-minute-360", full_page=False)
     assert no_horizontal_scroll(page)
+    # Offline when the time runs out: the post waits for the connection.
+    go_offline(phone, page)
+    page.locator('[data-testid="question"]').nth(1).locator("label").first.click()
+    expect(page.locator('[data-testid="save-status"]')).to_have_attribute(
+        "data-state", "closed", timeout=30000
+    )
+    assert "/result" not in page.url
+    go_online(phone, page)
     page.locator('[data-testid="score"]').wait_for(timeout=30000)
     assert page.url.endswith("/result")
-    assert re.fullmatch(r"[01]/4", page.locator('[data-testid="score"]').inner_text())
+    assert re.fullmatch(r"[0-2]/4", page.locator('[data-testid="score"]').inner_text())
 
 
 def test_save_status_says_saving_then_retries_after_errors_and_a_lost_session(live_server, phone):

@@ -194,11 +194,28 @@
     dialog.showModal();
   });
   document.getElementById("confirm-cancel").addEventListener("click", () => dialog.close());
-  form.addEventListener("submit", () => { submitting = true; pending = {}; storePending(); });
+  form.addEventListener("submit", (event) => {
+    if (!navigator.onLine) {
+      // Posting now would fail and lose the answers kept here: post when the connection returns.
+      event.preventDefault();
+      if (dialog && dialog.open) dialog.close();
+      setStatus("offline");
+      const submitter = event.submitter;
+      window.addEventListener("online", () => form.requestSubmit(submitter), { once: true });
+      return;
+    }
+    submitting = true; pending = {}; storePending();
+  });
 
   function finish() {
     if (submitting) return;
     setStatus("closed");
+    if (!navigator.onLine) {
+      // The server closes the attempt at its deadline anyway; answers waiting here go with
+      // the post once the connection is back (accepted within the grace period).
+      window.addEventListener("online", finish, { once: true });
+      return;
+    }
     // Post the whole form: the server saves what is within grace and submits.
     const action = document.createElement("input");
     action.type = "hidden"; action.name = "action"; action.value = "confirm";
