@@ -20,6 +20,7 @@ bench/out/. Numbers, not a pass/fail test.
 import locust  # noqa: F401  (first: gevent's monkey patching)
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
@@ -59,35 +60,43 @@ class Participant(FastHttpUser):
     go = Event()
 
     def login(self) -> bool:
-        self.who = next(self.logins)
+        self.who = next(self.logins, None)
+        if self.who is None:  # locust replaced a participant who left: nobody is left
+            raise StopUser()
         token = log_in(self.client, self.who, "login")
         if token is None:
             return False
         self.headers = {"X-CSRFToken": token}
         return True
 
+    def call(self, method: str, path: str, name: str, ok=(200,), **kwargs):
+        """One request; a dropped idle keep-alive connection is retried once, as browsers do."""
+        for try_ in range(2):
+            with self.client.request(
+                method, path, name=name, headers=self.headers, catch_response=True, **kwargs
+            ) as response:
+                if response.status_code == 0 and try_ == 0:
+                    response.success()
+                    RETRIED[name] += 1
+                    continue
+                if response.status_code not in ok:
+                    response.failure(f"{name} {response.status_code} {response.error or ''}")
+                    return None
+                return response
+        return None
+
     def start_attempt(self, name: str = "start") -> dict | None:
-        with self.client.post(
-            f"/api/v1/rounds/{self.round_id}/attempts", headers=self.headers, name=name,
-            catch_response=True,
-        ) as response:  # fmt: skip
-            if response.status_code not in (200, 201):
-                response.failure(f"start {response.status_code}")
-                return None
-            return response.json()
+        path = f"/api/v1/rounds/{self.round_id}/attempts"
+        response = self.call("POST", path, name, ok=(200, 201))
+        return response.json() if response is not None else None
 
     def save(self, attempt: dict, question: dict, name: str = "save answer") -> bool:
         choice = [random.choice(question["options"])["id"]]
-        response = self.client.put(
-            f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}",
-            headers=self.headers, json={"option_ids": choice}, name=name,
-        )  # fmt: skip
-        return response.status_code == 200
+        path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
+        return self.call("PUT", path, name, json={"option_ids": choice}) is not None
 
     def submit(self, attempt: dict) -> None:
-        self.client.post(
-            f"/api/v1/attempts/{attempt['id']}/submit", headers=self.headers, name="submit"
-        )
+        self.call("POST", f"/api/v1/attempts/{attempt['id']}/submit", "submit")
 
     def give_up(self):
         type(self).aborted += 1
@@ -99,6 +108,7 @@ class Participant(FastHttpUser):
 
 
 BUSY = Counter()  # 503 "many people are logging in" replies, by request name
+RETRIED = Counter()  # requests sent again after an idle keep-alive connection was dropped
 LOGIN_SECONDS: dict[str, list[float]] = {}  # from the first press to being logged in
 
 
@@ -113,7 +123,12 @@ def log_in(client, login: str, name: str) -> str | None:
             if response.status_code == 200:
                 LOGIN_SECONDS.setdefault(name, []).append(time.monotonic() - first)
                 return response.json()["csrf_token"]
-            if response.status_code == 0:  # no answer (connection closed): press again
+            if response.status_code == 0 and not RETRIED.get(f"{name}:{login}"):
+                response.success()  # a dropped idle keep-alive connection: browsers resend
+                RETRIED[f"{name}:{login}"] = 1
+                RETRIED[name] += 1
+                retry = 0.0
+            elif response.status_code == 0:
                 response.failure(f"login: {response.error}")
                 retry = 1.0
             elif response.status_code != 503:
@@ -129,10 +144,30 @@ def log_in(client, login: str, name: str) -> str | None:
     return None
 
 
+def guarded(journey):
+    """An unexpected exception ends this participant's journey (counted), not a retry loop."""
+
+    @functools.wraps(journey)
+    def wrapped(self):
+        try:
+            journey(self)
+        except (StopUser, gevent.GreenletExit):
+            raise
+        except Exception as error:  # noqa: BLE001 (reported, then the participant leaves)
+            ERRORS[f"{type(self).__name__}: {type(error).__name__}: {error}"[:160]] += 1
+            self.give_up()
+
+    return wrapped
+
+
+ERRORS = Counter()
+
+
 class Steady(Participant):
     pause = (5.0, 15.0)
 
     @task
+    @guarded
     def journey(self):
         if not self.login():
             self.give_up()
@@ -152,6 +187,7 @@ class Herd(Participant):
     window = 10.0
 
     @task
+    @guarded
     def journey(self):
         if not self.login():
             self.give_up()
@@ -171,6 +207,7 @@ class Rush(Participant):
     window = 10.0
 
     @task
+    @guarded
     def journey(self):
         if not self.login():
             self.give_up()
@@ -193,6 +230,7 @@ class Busy(Participant):
     phase = "save, quiet"
 
     @task
+    @guarded
     def journey(self):
         if not self.login():
             self.give_up()
@@ -222,6 +260,7 @@ class Hello(Loop):
 
 class SaveLoop(Participant):
     @task
+    @guarded
     def journey(self):
         if not self.login():
             self.give_up()
@@ -565,6 +604,13 @@ def main() -> None:
             f"time until logged in p50 {pick(0.5):.1f} s, p95 {pick(0.95):.1f} s, "
             f"p99 {pick(0.99):.1f} s"
         )
+    if ERRORS:
+        print(f"journeys ended by an exception: {dict(ERRORS)}")
+    summary["journey_exceptions"] = dict(ERRORS)
+    if RETRIED:
+        retried = {k: v for k, v in RETRIED.items() if ":" not in k}
+        print(f"sent again after a dropped keep-alive connection: {retried}")
+        summary["retried"] = retried
     print(f"errors: {sum(r['errors'] for r in rows)}")
     print(table(rows))
     if profile.get("raw") and profile["raw"].exists():
