@@ -106,30 +106,27 @@ def ranked_people(contest: Contest) -> tuple:
 def contest_stats(
     contest: Contest, now: datetime, *, unit_ids: set[int] | None = None
 ) -> ContestStats:
-    """Every number of the dashboard, from SQL aggregates; `unit_ids` limits to a scope (HR)."""
+    """Every number of the dashboard, from SQL aggregates; `unit_ids` limits to a scope (HR).
+
+    One pass over the finished attempts, grouped by (unit, day, score band) with plain counts
+    and sums, gives entries, means, bands and days; one pass over `round_results` gives the
+    people (a person has a row there per round they finished an attempt in, and one unit) and
+    their counted scores. Units are summed up the tree in Python: a few hundred rows.
+    """
     close_expired(now)  # lazy expiry: late attempts count, closed at their deadline
     round_ids = [r.id for r in contest.rounds]
-    base = [Attempt.round_id.in_(round_ids), *ranked_people(contest)]
-    if unit_ids is not None:
-        base.append(User.unit_id.in_(unit_ids))
-    finished = [*base, Attempt.status.in_(FINISHED)]
+    scope = [User.unit_id.in_(unit_ids)] if unit_ids is not None else []
+    people = [*ranked_people(contest), *scope]
 
-    def query(*columns):
-        return select(*columns).select_from(Attempt).join(User, User.id == Attempt.user_id)
-
-    ratio = cast(Attempt.score, Float) / func.nullif(Attempt.max_score, 0)
-    entries, participants, mean_score, mean_ratio, mean_duration = db.session.execute(
-        query(
-            func.count(),
-            func.count(distinct(Attempt.user_id)),
-            func.avg(Attempt.score),
-            func.avg(ratio),
-            func.avg(Attempt.duration),
-        ).where(*finished)
-    ).one()
     in_progress = db.session.scalar(
-        query(func.count()).where(*base, Attempt.status == AttemptStatus.IN_PROGRESS)
+        select(func.count())
+        .select_from(Attempt)
+        .join(User, User.id == Attempt.user_id)
+        .where(
+            Attempt.round_id.in_(round_ids), Attempt.status == AttemptStatus.IN_PROGRESS, *people
+        )
     )
+    ratio = cast(Attempt.score, Float) / func.nullif(Attempt.max_score, 0)
     band = case(
         (Attempt.max_score == 0, "0"),
         (Attempt.score >= Attempt.max_score, "100"),
@@ -137,86 +134,86 @@ def contest_stats(
         (Attempt.score * 4 >= Attempt.max_score, "25-74"),
         (Attempt.score > 0, "1-24"),
         else_="0",
-    )
-    bands = dict.fromkeys(BANDS, 0)
-    bands.update(
-        dict(db.session.execute(query(band, func.count()).where(*finished).group_by(band)).all())
-    )
-    by_day = [
-        (day, n)
-        for day, n in db.session.execute(
-            query(Attempt.day, func.count())
-            .where(*finished)
-            .group_by(Attempt.day)
-            .order_by(Attempt.day)
+    ).label("band")
+    groups = db.session.execute(
+        select(
+            User.unit_id,
+            Attempt.day,
+            band,
+            func.count(),
+            func.sum(Attempt.score),
+            func.sum(ratio),
+            func.count(ratio),
+            func.sum(Attempt.duration),
+            func.count(Attempt.duration),
         )
-    ]
+        .select_from(Attempt)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.round_id.in_(round_ids), Attempt.status.in_(FINISHED), *people)
+        .group_by(User.unit_id, Attempt.day, band)
+    ).all()
 
-    own = {
-        unit_id: (n_entries, n_people)
-        for unit_id, n_entries, n_people in db.session.execute(
-            query(User.unit_id, func.count(), func.count(distinct(Attempt.user_id)))
-            .where(*finished)
-            .group_by(User.unit_id)
-        )
-    }
     tree = UnitTree()
-    units = [
-        UnitStats(n.code, n.name, n.depth, n.headcount)
-        for n in tree.order
-        if unit_ids is None or n.id in unit_ids
-    ]
-    by_id = {
-        n.id: stats
-        for n, stats in zip(
-            [n for n in tree.order if unit_ids is None or n.id in unit_ids], units, strict=True
-        )
-    }
+    nodes = [n for n in tree.order if unit_ids is None or n.id in unit_ids]
+    units = [UnitStats(n.code, n.name, n.depth, n.headcount) for n in nodes]
+    by_id = {n.id: stats for n, stats in zip(nodes, units, strict=True)}
     without = UnitStats("", "", 0, None)
-    for unit_id, (n_entries, n_people) in own.items():
-        targets = [by_id[n.id] for n in tree.path(unit_id) if n.id in by_id] if unit_id else []
-        for stats in targets or [without]:
-            stats.entries += n_entries
-            stats.participants += n_people
 
-    _counted_scores(contest, tree, by_id, unit_ids)
+    def credited(unit_id: int | None) -> list[UnitStats]:
+        """The unit and every unit above it in view; people without a unit stand apart."""
+        targets = [by_id[n.id] for n in tree.path(unit_id) if n.id in by_id] if unit_id else []
+        return targets or [without]
+
+    bands = dict.fromkeys(BANDS, 0)
+    days: Counter[date] = Counter()
+    entries = score_sum = ratio_sum = ratio_count = duration_sum = duration_count = 0
+    for unit_id, day, band_name, count, scores, ratios, n_ratios, durations, n_durations in groups:
+        entries += count
+        score_sum += scores or 0
+        ratio_sum += ratios or 0.0
+        ratio_count += n_ratios
+        duration_sum += durations or 0.0
+        duration_count += n_durations
+        bands[band_name] += count
+        days[day] += count
+        for stats in credited(unit_id):
+            stats.entries += count
+
+    share = cast(RoundResult.score, Float) / func.nullif(RoundResult.max_score, 0)
+    participants = 0
+    for unit_id, n_people, shares, n_counted in db.session.execute(
+        select(
+            User.unit_id,
+            func.count(distinct(RoundResult.user_id)),
+            func.sum(func.coalesce(share, 0.0)),
+            func.count(),
+        )
+        .select_from(RoundResult)
+        .join(User, User.id == RoundResult.user_id)
+        .where(RoundResult.round_id.in_(round_ids), *people)
+        .group_by(User.unit_id)
+    ):
+        participants += n_people
+        for stats in credited(unit_id):
+            stats.participants += n_people
+            if unit_id is not None:
+                stats.counted_total += float(shares)
+                stats.counted_entries += n_counted
+
     _rank_units(units, contest.unit_rank_threshold)
     return ContestStats(
         participants=participants,
         entries=entries,
         in_progress=in_progress,
-        mean_score=float(mean_score) if mean_score is not None else None,
-        mean_score_ratio=float(mean_ratio) if mean_ratio is not None else None,
-        mean_duration=float(mean_duration) if mean_duration is not None else None,
+        mean_score=score_sum / entries if entries else None,
+        mean_score_ratio=ratio_sum / ratio_count if ratio_count else None,
+        mean_duration=duration_sum / duration_count if duration_count else None,
         by_unit=units,
         without_unit=without,
         score_bands=bands,
-        by_day=by_day,
+        by_day=sorted(days.items()),
         threshold=contest.unit_rank_threshold,
     )
-
-
-def _counted_scores(contest: Contest, tree: UnitTree, by_id: dict, unit_ids) -> None:
-    """Each person's counted entry per round (as the leaderboard counts it), summed up the tree."""
-    share = cast(RoundResult.score, Float) / func.nullif(RoundResult.max_score, 0)
-    query = (
-        select(User.unit_id, func.sum(func.coalesce(share, 0.0)), func.count())
-        .select_from(RoundResult)
-        .join(User, User.id == RoundResult.user_id)
-        .where(
-            RoundResult.round_id.in_([r.id for r in contest.rounds]),
-            User.unit_id.is_not(None),
-            *ranked_people(contest),
-        )
-        .group_by(User.unit_id)
-    )
-    if unit_ids is not None:
-        query = query.where(User.unit_id.in_(unit_ids))
-    for unit_id, total, count in db.session.execute(query):
-        for node in tree.path(unit_id):
-            if node.id in by_id:
-                by_id[node.id].counted_total += float(total)
-                by_id[node.id].counted_entries += count
 
 
 def _rank_units(units: list[UnitStats], threshold: float) -> None:
