@@ -33,7 +33,9 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"  # exact: never more than the limit in any hour
     RATELIMIT_KEY_PREFIX = "quizapp"
-    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    # Off: it stamps Retry-After (the whole window) on every login answer, a 200 included;
+    # the 429 handlers set Retry-After themselves (auth.limits.retry_after_seconds).
+    RATELIMIT_HEADERS_ENABLED = False
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none); the
     # per-address limit needs the client's address, not the proxy's.
     TRUSTED_PROXIES = 0

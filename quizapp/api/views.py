@@ -4,6 +4,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -29,12 +30,19 @@ from quizapp.contests.services import (
     user_may_enter,
 )
 from quizapp.contests.standings import standings
-from quizapp.errors import Invalid, NotFound, Unauthorized
+from quizapp.errors import Invalid, NotFound, Unauthorized, error_response
 from quizapp.extensions import csrf
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(blueprint)  # checked in api_login_required, after the login: 401 comes before 400
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@blueprint.errorhandler(RateLimitExceeded)
+def too_many_failed_logins(error: RateLimitExceeded):
+    """429 in the API's error shape, with the seconds until the next try is counted."""
+    body, status = error_response(429, "too_many_requests", str(error.description))
+    return body, status, {"Retry-After": str(limits.retry_after_seconds())}
 
 
 def api_login_required(view):

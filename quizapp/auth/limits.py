@@ -38,14 +38,22 @@ def submitted_account() -> str:
     return hashlib.sha256(login.encode()).hexdigest()[:32] if login else ""
 
 
+def retry_after_seconds() -> int:
+    """Seconds until the breached login limit lets this account or address try again."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    # reset_at is a whole second: never say more than the window itself.
+    seconds = min(current.reset_at - time.time(), current.limit.get_expiry())
+    return max(1, math.ceil(seconds))
+
+
 def too_many_failures() -> str:
     """The message for a breached login limit, with the minutes to wait."""
-    current = limiter.current_limit
-    seconds = current.reset_at - time.time() if current is not None else 60
     return _(
         "Too many failed logins. Try again in %(minutes)d minutes, or ask your unit to reset "
         "your password.",
-        minutes=max(1, math.ceil(seconds / 60)),
+        minutes=math.ceil(retry_after_seconds() / 60),
     )
 
 

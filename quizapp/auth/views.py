@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required
+from werkzeug.exceptions import ServiceUnavailable
 
 from quizapp.auth import limits
 from quizapp.auth.forms import LoginForm, RegisterForm
@@ -59,12 +60,26 @@ def login():
 
 @blueprint.errorhandler(RateLimitExceeded)
 def too_many_failed_logins(error: RateLimitExceeded):
-    """The login form again, saying how long to wait (the limiter adds Retry-After)."""
+    """The login form again, saying how long to wait."""
     flash(error.description, "error")
     form = LoginForm()
     return (
         render_template("auth/login.html", form=form, registration_open=self_registration_open()),
         429,
+        {"Retry-After": str(limits.retry_after_seconds())},
+    )
+
+
+@blueprint.errorhandler(ServiceUnavailable)
+def login_busy(error: ServiceUnavailable):
+    """A login rush: the form again with the login kept, saying to press once more shortly."""
+    flash(error.description, "error")
+    return (
+        render_template(
+            "auth/login.html", form=LoginForm(), registration_open=self_registration_open()
+        ),
+        503,
+        dict(error.get_headers()[1:]),  # Retry-After, without the error page's content type
     )
 
 
