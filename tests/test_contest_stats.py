@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 
+import jsonschema
 import pytest
 
 from quizapp.attempts.services import save_answer, start_attempt, submit_attempt
@@ -160,3 +161,16 @@ def test_hr_may_not_open_question_statistics(app, contest_with_entries, make_use
     hr = app.test_client()
     api_login(hr, "hr-b@example.vn")
     assert hr.get(f"/contests/{contest_with_entries.slug}/rounds/1/questions").status_code == 403
+
+
+def test_statistics_answer_matches_the_openapi_document(app, contest_with_entries, make_user):
+    make_user("btc@example.vn", role=Role.ORGANIZER)
+    client = app.test_client()
+    api_login(client, "btc@example.vn")
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/contests/{slug}/stats"]["get"]
+    assert set(operation["responses"]) >= {"200", "401", "403", "404"}
+    schema = {**document["components"]["schemas"]["Stats"], "components": document["components"]}
+    data = client.get(f"/api/v1/contests/{contest_with_entries.slug}/stats").get_json()
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert data["by_unit"] and data["by_day"]

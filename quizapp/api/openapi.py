@@ -27,6 +27,7 @@ ROUND_ID = {"name": "round_id", "in": "path", "required": True, "schema": ID}
 QUESTION_ID = {"name": "question_id", "in": "path", "required": True, "schema": ID}
 NOT_LOGGED_IN = _error("Not logged in")
 NOT_FOUND = _error("No such item, or not yours")
+COUNT = {"type": "integer", "minimum": 0}
 CSRF_FAILED = _error("The X-CSRFToken header is missing or wrong (code csrf_failed)")
 
 OPENAPI = {
@@ -45,6 +46,72 @@ OPENAPI = {
             "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
         },
         "schemas": {
+            "Stats": {
+                "type": "object",
+                "required": [
+                    "participants",
+                    "entries",
+                    "in_progress",
+                    "mean_score",
+                    "by_unit",
+                    "score_bands",
+                    "by_day",
+                ],
+                "properties": {
+                    "participants": COUNT,
+                    "entries": COUNT,
+                    "in_progress": COUNT,
+                    "mean_score": {"type": ["number", "null"]},
+                    "mean_score_ratio": {"type": ["number", "null"]},
+                    "mean_duration_seconds": {"type": ["number", "null"]},
+                    "by_unit": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": [
+                                "code",
+                                "name",
+                                "headcount",
+                                "participants",
+                                "entries",
+                                "rate",
+                            ],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "name": {"type": "string"},
+                                "depth": COUNT,
+                                "headcount": {"type": ["integer", "null"]},
+                                "participants": COUNT,
+                                "entries": COUNT,
+                                "rate": {"type": ["number", "null"]},
+                                "mean_counted_score": {"type": ["number", "null"]},
+                                "rank": {"type": ["integer", "null"]},
+                            },
+                        },
+                    },
+                    "without_unit": {
+                        "type": "object",
+                        "properties": {"participants": COUNT, "entries": COUNT},
+                    },
+                    "score_bands": {
+                        "type": "object",
+                        "required": ["100", "75-99", "25-74", "1-24", "0"],
+                        "additionalProperties": COUNT,
+                    },
+                    "by_day": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["date", "entries"],
+                            "properties": {
+                                "date": {"type": "string", "format": "date"},
+                                "entries": COUNT,
+                            },
+                        },
+                    },
+                    "unit_rank_threshold": {"type": "number"},
+                },
+            },
             "Error": {
                 "type": "object",
                 "required": ["error"],
@@ -394,6 +461,29 @@ OPENAPI = {
                     "401": NOT_LOGGED_IN,
                     "404": NOT_FOUND,
                     "422": _error("Bad limit"),
+                },
+            }
+        },
+        "/api/v1/contests/{slug}/stats": {
+            "get": {
+                "summary": "The contest's statistics, as its dashboard shows them",
+                "description": "Organizers and admins see every unit; an HR officer sees their "
+                "own unit and its sub-units. Entries are finished attempts, participants "
+                "distinct people; organizers are never counted.",
+                "security": SESSION,
+                "parameters": [
+                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Stats"}}
+                        },
+                    },
+                    "401": NOT_LOGGED_IN,
+                    "403": _error("Participants see no statistics"),
+                    "404": NOT_FOUND,
                 },
             }
         },
