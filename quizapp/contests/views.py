@@ -5,14 +5,12 @@ import io
 import segno
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -64,7 +62,7 @@ from quizapp.reports.results import (
     results_filename,
     results_sheets,
 )
-from quizapp.reports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_file
+from quizapp.reports.sheets import download
 from quizapp.units.services import UnitTree
 
 blueprint = Blueprint("contests", __name__)
@@ -349,18 +347,7 @@ def results_export(slug: str):
     record_results_export(report, file_format, moment, actor=current_user)
     filename = results_filename(report, file_format, moment)
     sheets = results_sheets(report, file_format)
-    if file_format == "csv":
-        response = Response(
-            stream_with_context(csv_chunks(sheets[0].columns, sheets[0].rows)),
-            mimetype=CSV_MIMETYPE,
-        )
-        response.headers.set("Content-Disposition", "attachment", filename=filename)
-    else:
-        response = send_file(
-            xlsx_file(sheets), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename
-        )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(sheets, file_format, filename)
 
 
 # --- organizers: rounds -------------------------------------------------------------------

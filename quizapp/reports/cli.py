@@ -32,7 +32,7 @@ def export_participation(slug, unit_code, round_number, file_format, output: Pat
         record_export,
         sheets_for,
     )
-    from quizapp.reports.sheets import csv_chunks, write_xlsx
+    from quizapp.reports.sheets import write_file
     from quizapp.units.services import UnitTree
 
     moment = now()
@@ -45,11 +45,7 @@ def export_participation(slug, unit_code, round_number, file_format, output: Pat
         fail(f"Error: {error.message}")
     sheets = sheets_for(report, file_format)
     with output.open("wb") as out:
-        if file_format == "csv":
-            for chunk in csv_chunks(sheets[0].columns, sheets[0].rows):
-                out.write(chunk)
-        else:
-            write_xlsx(sheets, out)
+        write_file(sheets, file_format, out)
     record_export(report, file_format, moment, actor=None, via=f"cli:{_os_user()}")
     took_part = sum(1 for row in report.rows if row.took_part)
     click.echo(f"Wrote {len(report.rows)} people ({took_part} took part) to {output}.")
@@ -68,7 +64,7 @@ def export_results(slug, round_number, file_format, output: Path):
     from quizapp.database import writing
     from quizapp.reports.results import record_results_export, results, results_sheets
     from quizapp.reports.services import get_contest
-    from quizapp.reports.sheets import csv_chunks, write_xlsx
+    from quizapp.reports.sheets import write_file
 
     moment = now()
     try:
@@ -79,11 +75,7 @@ def export_results(slug, round_number, file_format, output: Path):
         fail(f"Error: {error.message}")
     sheets = results_sheets(report, file_format)
     with output.open("wb") as out:
-        if file_format == "csv":
-            for chunk in csv_chunks(sheets[0].columns, sheets[0].rows):
-                out.write(chunk)
-        else:
-            write_xlsx(sheets, out)
+        write_file(sheets, file_format, out)
     record_results_export(report, file_format, moment, actor=None, via=f"cli:{_os_user()}")
     click.echo(f"Wrote {len(report.rows)} ranked entries to {output}.")
 

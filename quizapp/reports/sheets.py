@@ -23,7 +23,15 @@ class Column:
     number_format: str | None = None  # e.g. "DD/MM/YYYY", "0.0", "0.0%"
 
 
-__all__ = ["Column", "Sheet", "csv_chunks", "write_xlsx", "xlsx_file"]
+__all__ = [
+    "Column",
+    "Sheet",
+    "csv_chunks",
+    "download",
+    "write_file",
+    "write_xlsx",
+    "xlsx_file",
+]
 
 
 @dataclass
@@ -66,3 +74,30 @@ def csv_chunks(columns: list[Column], rows: Iterable[tuple], rows_per_chunk=500)
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode("utf-8")
+
+
+def write_file(sheets: list[Sheet], file_format: str, out) -> None:
+    """Write an export to an open binary file: XLSX (every sheet) or CSV (the first sheet)."""
+    if file_format == "csv":
+        for chunk in csv_chunks(sheets[0].columns, sheets[0].rows):
+            out.write(chunk)
+    else:
+        write_xlsx(sheets, out)
+
+
+def download(sheets: list[Sheet], file_format: str, filename: str):
+    """An export as a download that no cache keeps (it names people): CSV streamed, or XLSX."""
+    from flask import Response, send_file, stream_with_context
+
+    if file_format == "csv":
+        response = Response(
+            stream_with_context(csv_chunks(sheets[0].columns, sheets[0].rows)),
+            mimetype=CSV_MIMETYPE,
+        )
+        response.headers.set("Content-Disposition", "attachment", filename=filename)
+    else:
+        response = send_file(
+            xlsx_file(sheets), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response

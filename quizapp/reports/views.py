@@ -2,12 +2,9 @@
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     render_template,
     request,
-    send_file,
-    stream_with_context,
 )
 from flask_login import current_user
 
@@ -26,7 +23,7 @@ from quizapp.reports.services import (
     record_export,
     sheets_for,
 )
-from quizapp.reports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_file
+from quizapp.reports.sheets import download
 from quizapp.units.services import UnitTree
 
 blueprint = Blueprint("reports", __name__, url_prefix="/reports")
@@ -85,15 +82,4 @@ def participation_export():
     record_export(report, file_format, moment, actor=current_user)
     filename = export_filename(report, file_format, moment)
     sheets = sheets_for(report, file_format)
-    if file_format == "csv":
-        response = Response(
-            stream_with_context(csv_chunks(sheets[0].columns, sheets[0].rows)),
-            mimetype=CSV_MIMETYPE,
-        )
-        response.headers.set("Content-Disposition", "attachment", filename=filename)
-    else:
-        response = send_file(
-            xlsx_file(sheets), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename
-        )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(sheets, file_format, filename)
