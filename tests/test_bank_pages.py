@@ -98,7 +98,9 @@ def question_count() -> int:
 
 
 def audit(action: str) -> list[AuditLog]:
-    return list(db.session.scalars(select(AuditLog).where(AuditLog.action == action)))
+    return list(
+        db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
+    )
 
 
 def category_row(page: str, name: str) -> str:

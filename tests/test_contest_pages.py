@@ -265,7 +265,9 @@ def live_round(organizer, make_round, make_user):
 
 
 def edits() -> list[AuditLog]:
-    return db.session.scalars(select(AuditLog).where(AuditLog.action == "round.update")).all()
+    return db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "round.update").order_by(AuditLog.id)
+    ).all()
 
 
 def edit_data(round_, **overrides):

@@ -155,7 +155,9 @@ def test_download_from_the_leaderboard_page(client, finished_round, clock):
 
     with client.post(f"/manage/contests/{slug}/results", data={"format": "csv"}) as response:
         assert response.get_data().startswith(b"\xef\xbb\xbf")
-    entries = db.session.scalars(select(AuditLog).where(AuditLog.action == "export.results")).all()
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "export.results").order_by(AuditLog.id)
+    ).all()
     assert [(e.details["format"], e.details["round"]) for e in entries] == [
         ("xlsx", 1),
         ("csv", None),
