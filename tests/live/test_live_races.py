@@ -130,6 +130,7 @@ def test_killed_workers_lose_no_acknowledged_answer(server, database):
     lock = threading.Lock()
     errors: list[str] = []
     expected: set[tuple[int, int]] = set()
+    saves = [0]  # every acknowledged save, revisions included
 
     def participant(login: str, seed: int) -> None:
         try:
@@ -176,6 +177,7 @@ def test_killed_workers_lose_no_acknowledged_answer(server, database):
                                 choice,
                                 response.json()["revision"],
                             )
+                            saves[0] += 1
                         break
                     time.sleep(0.05)
                 time.sleep(0.005)
@@ -185,18 +187,29 @@ def test_killed_workers_lose_no_acknowledged_answer(server, database):
     ]
     for thread in threads:
         thread.start()
+
+    def wait_for(condition, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, f"no progress: {what}"
+            time.sleep(0.01)
+
+    # Kill a worker at set points of the run's progress (not of the clock), so the kills land
+    # in the middle of it however fast the saves are.
+    wait_for(lambda: len(expected) == 16 or errors, "participants starting")
+    planned = 3 * sum(count for _attempt, count in expected)
     killed = []
-    for _ in range(3):
-        time.sleep(0.4)
+    for share in (0.15, 0.4, 0.65):
+        wait_for(lambda share=share: saves[0] >= share * planned or errors, f"{share:.0%}")
         killed.append(server.kill_worker())
     with lock:
-        done_at_last_kill = len(acknowledged)
+        done_at_last_kill = saves[0]
     for thread in threads:
         thread.join(timeout=120)
 
     assert errors == []
     assert len(killed) == 3
-    assert done_at_last_kill < len(acknowledged)  # the workers died in the middle of the run
+    assert done_at_last_kill < saves[0] == planned  # the workers died in the middle of the run
     # Every question of every participant was acknowledged in the end.
     assert len(expected) == 16
     assert len(acknowledged) == sum(count for _attempt, count in expected)
