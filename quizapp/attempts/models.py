@@ -20,6 +20,10 @@ class AttemptStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+# An entry (lượt thi): submitted, or closed at its deadline and scored from what was saved.
+FINISHED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
+
+
 class Attempt(db.Model):
     """One person's go at a round; the server's deadline is the only clock."""
 

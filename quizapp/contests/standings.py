@@ -23,12 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
+from quizapp.attempts.models import FINISHED, Attempt, RoundResult
 from quizapp.auth.models import Role, Unit, User
 from quizapp.contests.models import DEFAULT_RANKING, Round, contest_organizers
 from quizapp.extensions import db
 
-FINISHED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
 NO_PREDICTION = 2**62  # ranks after every real prediction error
 
 
@@ -74,16 +73,19 @@ def prediction_actual(round_: Round, now: datetime) -> int | None:
     return round_.prediction_actual
 
 
+def ranked_people(contest_id: int) -> tuple:
+    """Conditions on User for people who may be ranked or counted: not organizers or admins
+    (DESIGN §1), and not on this contest's own jury."""
+    jury = select(contest_organizers.c.user_id).where(contest_organizers.c.contest_id == contest_id)
+    return (User.role.not_in((Role.ORGANIZER, Role.ADMIN)), User.id.not_in(jury))
+
+
 def _ranked_attempts(round_: Round) -> tuple:
-    """Finished attempts of people who may be ranked: not organizers, admins or the jury."""
-    jury = select(contest_organizers.c.user_id).where(
-        contest_organizers.c.contest_id == round_.contest_id
-    )
+    """Finished attempts of people who may be ranked."""
     return (
         Attempt.round_id == round_.id,
         Attempt.status.in_(FINISHED),
-        User.role.not_in((Role.ORGANIZER, Role.ADMIN)),
-        User.id.not_in(jury),
+        *ranked_people(round_.contest_id),
     )
 
 
@@ -243,18 +245,11 @@ def standings(round_: Round, now: datetime, limit: int | None = None) -> list[St
         "submitted_at": RoundResult.submitted_at.asc(),
         "attempt_id": RoundResult.attempt_id.asc(),
     }
-    jury = select(contest_organizers.c.user_id).where(
-        contest_organizers.c.contest_id == round_.contest_id
-    )
     query = (
         select(RoundResult, User.full_name, Unit.name)
         .join(User, User.id == RoundResult.user_id)
         .outerjoin(Unit, Unit.id == User.unit_id)
-        .where(
-            RoundResult.round_id == round_.id,
-            User.role.not_in((Role.ORGANIZER, Role.ADMIN)),
-            User.id.not_in(jury),
-        )
+        .where(RoundResult.round_id == round_.id, *ranked_people(round_.contest_id))
         .order_by(*(by_step[step] for step in steps))
     )
     if limit:

@@ -14,15 +14,21 @@ from datetime import date, datetime
 
 from sqlalchemy import Float, case, cast, distinct, func, select
 
-from quizapp.attempts.models import Answer, Attempt, AttemptQuestion, AttemptStatus, RoundResult
+from quizapp.attempts.models import (
+    FINISHED,
+    Answer,
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    RoundResult,
+)
 from quizapp.attempts.services import close_expired, is_correct
-from quizapp.auth.models import Role, User
-from quizapp.contests.models import Contest, Round, contest_organizers
-from quizapp.contests.standings import is_final
+from quizapp.auth.models import User
+from quizapp.contests.models import Contest, Round
+from quizapp.contests.standings import is_final, ranked_people
 from quizapp.extensions import db
 from quizapp.units.services import UnitTree
 
-FINISHED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
 BANDS = ("100", "75-99", "25-74", "1-24", "0")
 
 
@@ -97,12 +103,6 @@ def _rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def ranked_people(contest: Contest) -> tuple:
-    """Conditions on Attempt/User for people who count: not staff, not this contest's jury."""
-    jury = select(contest_organizers.c.user_id).where(contest_organizers.c.contest_id == contest.id)
-    return (User.role.not_in((Role.ORGANIZER, Role.ADMIN)), User.id.not_in(jury))
-
-
 def contest_stats(
     contest: Contest, now: datetime, *, unit_ids: set[int] | None = None
 ) -> ContestStats:
@@ -116,7 +116,7 @@ def contest_stats(
     close_expired(now)  # lazy expiry: late attempts count, closed at their deadline
     round_ids = [r.id for r in contest.rounds]
     scope = [User.unit_id.in_(unit_ids)] if unit_ids is not None else []
-    people = [*ranked_people(contest), *scope]
+    people = [*ranked_people(contest.id), *scope]
 
     in_progress = db.session.scalar(
         select(func.count())
@@ -254,7 +254,7 @@ def question_stats(round_: Round, now: datetime) -> list[QuestionStats] | None:
             .where(
                 Attempt.round_id == round_.id,
                 Attempt.status.in_(FINISHED),
-                *ranked_people(round_.contest),
+                *ranked_people(round_.contest_id),
             )
         ).all()
     )

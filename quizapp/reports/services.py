@@ -23,15 +23,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from quizapp.admin.services import record
-from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
+from quizapp.attempts.models import FINISHED, Attempt, RoundResult
 from quizapp.auth.models import Role, User
-from quizapp.contests.models import Contest, Round, contest_organizers
+from quizapp.contests.models import Contest, Round
+from quizapp.contests.standings import prediction_actual, ranked_people
 from quizapp.errors import NotFound
 from quizapp.extensions import db
 from quizapp.units.collation import name_key
 from quizapp.units.services import UnitNode, UnitTree
 
-FINISHED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NO_PREDICTION = 2**62
 
@@ -190,7 +190,6 @@ def participation(
 ) -> ParticipationReport:
     """The participation list and per-unit summary of a contest (or one of its rounds)."""
     from quizapp.attempts.services import close_expired
-    from quizapp.contests.standings import prediction_actual
 
     close_expired(now)  # an attempt past its deadline counts, scored from what was saved
     tree = tree or UnitTree()
@@ -252,11 +251,8 @@ def _rows(
         .subquery()
     )
 
-    jury = select(contest_organizers.c.user_id).where(contest_organizers.c.contest_id == contest.id)
     counts_as_participant: ColumnElement = and_(
-        entries.c.entries.is_not(None),
-        User.role.not_in((Role.ORGANIZER, Role.ADMIN)),
-        User.id.not_in(jury),
+        entries.c.entries.is_not(None), *ranked_people(contest.id)
     )
     query = (
         select(
