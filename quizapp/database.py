@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -20,6 +20,23 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _writing.reset(token)
+
+
+def begin_writing(session) -> None:
+    """From here on this request writes, though it began as a read (lazy expiry on a GET).
+
+    SQLite refuses to turn a deferred read transaction into a write once another connection has
+    committed since it began ("database is locked", no waiting): end the read, and let the
+    next transaction begin IMMEDIATE, queueing for the write lock like any writer.
+    """
+    if _writing.get() or not has_app_context() or g.get("quizapp_writing"):
+        return
+    if has_request_context() and request.method not in READ_ONLY_METHODS:
+        return  # began IMMEDIATE already
+    g.quizapp_writing = True
+    current = session()  # the request's Session behind Flask-SQLAlchemy's scoped proxy
+    if current.get_bind().dialect.name == "sqlite" and current.in_transaction():
+        current.commit()
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -43,7 +60,7 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        if _writing.get():
+        if _writing.get() or (has_app_context() and g.get("quizapp_writing")):
             immediate = True
         elif has_request_context():
             immediate = request.method not in READ_ONLY_METHODS

@@ -24,11 +24,11 @@ from quizapp.banks.models import Question, QuestionKind
 from quizapp.contests.models import Round
 from quizapp.contests.services import user_may_enter
 from quizapp.contests.standings import record_result
+from quizapp.database import begin_writing
 from quizapp.errors import Conflict, Invalid, NotFound
 from quizapp.extensions import db
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-FINISHED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,14 @@ def get_attempt(user: User, attempt_id: int, now: datetime) -> Attempt:
 
 def expire_if_overdue(attempt: Attempt, now: datetime) -> bool:
     """Lazy expiry: an in-progress attempt past deadline + grace is closed at its deadline."""
-    if attempt.is_in_progress and now > save_deadline(attempt, attempt.round):
-        _finish(attempt, now)
-        return True
-    return False
+    if not (attempt.is_in_progress and now > save_deadline(attempt, attempt.round)):
+        return False
+    begin_writing(db.session)  # a read request (GET) writes from here on
+    db.session.refresh(attempt)  # as it stands under the write lock: closed meanwhile?
+    if not attempt.is_in_progress:
+        return False
+    _finish(attempt, now)
+    return True
 
 
 def in_progress_attempt(user: User, round_: Round) -> Attempt | None:
@@ -312,7 +316,12 @@ def save_answer(
             code="attempt_closed",
         )
     if now > row.deadline + timedelta(seconds=row.grace_seconds):
-        attempt = db.session.get(Attempt, attempt_id)
+        # Close it under the row lock, as submit does: two late saves that both held the shared
+        # lock above and then updated the row would deadlock on PostgreSQL.
+        db.session.rollback()
+        attempt = db.session.scalar(
+            select(Attempt).where(Attempt.id == attempt_id).with_for_update()
+        )
         expire_if_overdue(attempt, now)
         db.session.commit()
         raise Conflict(_l("Time is up; this answer was not saved."), code="deadline_passed")
