@@ -641,3 +641,34 @@ def test_unknown_organizer_in_the_file_names_its_line(bank, make_unit, make_user
     assert caught.value.problems == [
         "c.yaml:6: organizers.0: no organizer account with login 'thisinh@example.vn'"
     ]
+
+
+def test_closed_round_refuses_a_longer_time_limit_too(as_organizer, live_round, clock):
+    round_, _ = live_round
+    clock.advance(days=8)
+    response = as_organizer.post(
+        f"/manage/rounds/{round_.id}/edit", data=edit_data(round_, time_limit_minutes="40")
+    )
+    assert response.status_code == 422
+    db.session.refresh(round_)
+    assert round_.time_limit_minutes == 20 and edits() == []
+
+
+def test_more_time_never_passes_the_close_nor_revives_an_overdue_attempt(
+    as_organizer, organizer, make_round, make_user, clock
+):
+    round_ = make_round(time_limit_minutes=20, closes_at=START + timedelta(minutes=30))
+    round_.contest.organizers.append(organizer)
+    db.session.commit()
+    capped, _ = start_attempt(make_user(), round_, START + timedelta(minutes=15))  # ends at close
+    overdue, _ = start_attempt(make_user(), round_, START - timedelta(minutes=25))
+    clock.at = START + timedelta(minutes=20)  # the second is past its deadline and grace
+    response = as_organizer.post(
+        f"/manage/rounds/{round_.id}/edit",
+        data=edit_data(round_, closes_at="05/10/2026 08:30", time_limit_minutes="40"),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.refresh(capped)
+    db.session.refresh(overdue)
+    assert capped.deadline == round_.closes_at  # min(start + 40 min, close)
+    assert overdue.status == "expired" and overdue.submitted_at == START - timedelta(minutes=5)

@@ -54,6 +54,11 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
+def attempt_deadline(started_at: datetime, round_: Round) -> datetime:
+    """DESIGN §3: the time limit from the start, but never past the round's close."""
+    return min(started_at + round_.time_limit, round_.closes_at)
+
+
 def save_deadline(attempt: Attempt, round_: Round) -> datetime:
     return attempt.deadline + timedelta(seconds=round_.grace_seconds)
 
@@ -171,7 +176,7 @@ def start_attempt(
         day_number=used_today + 1,
         status=AttemptStatus.IN_PROGRESS,
         started_at=now,
-        deadline=min(now + round_.time_limit, round_.closes_at),
+        deadline=attempt_deadline(now, round_),
         max_score=round_.question_count,
         ip=ip,
         user_agent=(user_agent or "")[:512] or None,

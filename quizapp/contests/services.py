@@ -672,17 +672,16 @@ def _check_live_edit(round_: Round, spec: RoundSpec, changed: set[str], now: dat
             ),
             code="round_live",
         )
-    if "closes_at" in changed:
-        if now >= round_.closes_at:
-            raise Invalid(
-                _l("This round has closed: its results stand and its closing time cannot move."),
-                code="round_live",
-            )
-        if spec.closes_at < round_.closes_at:
-            raise Invalid(
-                _l("This round is under way: its closing time can only be moved later."),
-                code="round_live",
-            )
+    if changed and now >= round_.closes_at:
+        raise Invalid(
+            _l("This round has closed: its results stand and its closing time cannot move."),
+            code="round_live",
+        )
+    if "closes_at" in changed and spec.closes_at < round_.closes_at:
+        raise Invalid(
+            _l("This round is under way: its closing time can only be moved later."),
+            code="round_live",
+        )
     if "time_limit_minutes" in changed and spec.time_limit_minutes < round_.time_limit_minutes:
         raise Invalid(
             _l("This round is under way: its time limit can only be lengthened."),
@@ -693,19 +692,17 @@ def _check_live_edit(round_: Round, spec: RoundSpec, changed: set[str], now: dat
 def _extend_attempts_in_progress(round_: Round, now: datetime) -> None:
     """Give attempts still running the longer limit or later close (never revive expired ones)."""
     from quizapp.attempts.models import Attempt, AttemptStatus
+    from quizapp.attempts.services import attempt_deadline, expire_if_overdue
 
     running = db.session.scalars(
         select(Attempt).where(
             Attempt.round_id == round_.id, Attempt.status == AttemptStatus.IN_PROGRESS
         )
-    )
-    grace = timedelta(seconds=round_.grace_seconds)
+    ).all()
     for attempt in running:
-        if now > attempt.deadline + grace:
-            continue  # already over; lazy expiry will score it at its old deadline
-        attempt.deadline = max(
-            attempt.deadline, min(attempt.started_at + round_.time_limit, round_.closes_at)
-        )
+        if expire_if_overdue(attempt, now):
+            continue  # already over: scored now, at its old deadline
+        attempt.deadline = attempt_deadline(attempt.started_at, round_)  # only ever later
 
 
 # --- the contest password -----------------------------------------------------------------
