@@ -174,3 +174,8 @@ def test_statistics_answer_matches_the_openapi_document(app, contest_with_entrie
     data = client.get(f"/api/v1/contests/{contest_with_entries.slug}/stats").get_json()
     jsonschema.Draft202012Validator(schema).validate(data)
     assert data["by_unit"] and data["by_day"]
+
+
+def test_stats_command_names_an_unknown_contest(runner):
+    result = runner.invoke(args=["stats", "--contest", "no-such", "--json"])
+    assert result.exit_code == 1 and "no-such" in result.output

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from quizapp.cli_support import fail
 
@@ -71,21 +72,22 @@ def contests_list(as_json):
 
 
 @click.command("stats")
+@with_appcontext
 @click.option("--contest", "slug", required=True, help="The contest's slug.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def stats_command(slug: str, as_json: bool):
     """The contest's statistics: exactly the numbers its dashboard shows."""
-    from sqlalchemy import select
 
     from quizapp.clock import now
-    from quizapp.contests.models import Contest
+    from quizapp.contests.services import get_contest
     from quizapp.contests.stats import contest_stats
     from quizapp.database import writing
-    from quizapp.extensions import db
+    from quizapp.errors import ServiceError
 
-    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
-    if contest is None:
-        fail(f"No contest with slug {slug!r}.")
+    try:
+        contest = get_contest(slug)
+    except ServiceError as error:
+        fail(f"Error: {error.message} ({slug})")
     with writing():  # lazy expiry may close overdue attempts
         stats = contest_stats(contest, now())
     data = stats.as_json()

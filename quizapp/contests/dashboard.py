@@ -8,10 +8,10 @@ from quizapp.auth.access import roles_required
 from quizapp.auth.models import Role, User
 from quizapp.clock import now
 from quizapp.contests.models import Contest
+from quizapp.contests.services import get_contest
 from quizapp.contests.standings import is_final
 from quizapp.contests.stats import contest_stats, question_stats
 from quizapp.errors import NotFound
-from quizapp.extensions import db
 from quizapp.reports.charts import rate_chart
 from quizapp.units.services import visible_unit_ids
 
@@ -27,17 +27,10 @@ def stats_scope(user: User, contest: Contest) -> set[int] | None:
     raise NotFound(_l("No such contest."))
 
 
-def find_contest(slug: str) -> Contest:
-    contest = db.session.scalar(db.select(Contest).where(Contest.slug == slug))
-    if contest is None:
-        raise NotFound(_l("No such contest."))
-    return contest
-
-
 @blueprint.get("/contests/<slug>/dashboard")
 @roles_required(Role.ORGANIZER, Role.HR)
 def show(slug: str):
-    contest = find_contest(slug)
+    contest = get_contest(slug)
     moment = now()
     stats = contest_stats(contest, moment, unit_ids=stats_scope(current_user, contest))
     top_depth = min((u.depth for u in stats.by_unit), default=0)
@@ -60,7 +53,7 @@ def show(slug: str):
 @roles_required(Role.ORGANIZER)
 def questions(slug: str, number: int):
     """Facility and discrimination per question of a closed round (reads every answer once)."""
-    contest = find_contest(slug)
+    contest = get_contest(slug)
     round_ = next((r for r in contest.rounds if r.number == number), None)
     if round_ is None:
         raise NotFound(_l("No such round."))
@@ -75,7 +68,7 @@ def questions(slug: str, number: int):
 @blueprint.get("/api/v1/contests/<slug>/stats")
 @roles_required(Role.ORGANIZER, Role.HR)
 def api_stats(slug: str):
-    contest = find_contest(slug)
+    contest = get_contest(slug)
     return jsonify(
         contest_stats(contest, now(), unit_ids=stats_scope(current_user, contest)).as_json()
     )

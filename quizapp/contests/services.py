@@ -485,10 +485,18 @@ def contests_managed_by(user: User) -> list[Contest]:
     return list(db.session.scalars(query))
 
 
+def get_contest(slug: str) -> Contest:
+    """The contest with this address (slug), or 404."""
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    if contest is None:
+        raise NotFound(_l("No such contest."))
+    return contest
+
+
 def managed_contest(user: User, slug: str) -> Contest:
     """The contest by slug if this user runs it; otherwise 404 (its existence stays private)."""
-    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
-    if contest is None or not may_manage(user, contest):
+    contest = get_contest(slug)
+    if not may_manage(user, contest):
         raise NotFound(_l("No such contest."))
     return contest
 

@@ -41,6 +41,7 @@ from quizapp.contests.services import (
     contests_managed_by,
     create_contest_from_spec,
     enter_contest_password,
+    get_contest,
     get_round,
     has_contest_access,
     managed_contest,
@@ -79,18 +80,11 @@ def home():
     return render_template("contests/home.html", cards=rounds_for_user(current_user, now()))
 
 
-def _contest_by_slug(slug: str) -> Contest:
-    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
-    if contest is None:
-        raise NotFound(_l("No such contest."))
-    return contest
-
-
 @blueprint.get("/contests/<slug>")
 @login_required
 def contest_page(slug: str):
     """The contest's own page (the shared link): rules, rounds, and the password if it has one."""
-    contest = _contest_by_slug(slug)
+    contest = get_contest(slug)
     if not (user_may_enter(current_user, contest) or may_manage(current_user, contest)):
         raise NotFound(_l("No such contest."))
     moment = now()
@@ -107,7 +101,7 @@ def contest_page(slug: str):
 @blueprint.post("/contests/<slug>/password")
 @login_required
 def contest_password(slug: str):
-    contest = _contest_by_slug(slug)
+    contest = get_contest(slug)
     if not user_may_enter(current_user, contest):
         raise NotFound(_l("No such contest."))
     form = ContestPasswordForm()
@@ -164,8 +158,8 @@ def leaderboard(round_id: int):
 @blueprint.get("/contests/<slug>/board")
 def public_board(slug: str):
     """The public board, when the organizer switched it on: rank, name and unit, no login."""
-    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
-    if contest is None or not contest.public_leaderboard:
+    contest = get_contest(slug)
+    if not contest.public_leaderboard:
         raise NotFound(_l("No such leaderboard."))
     moment = now()
     boards = [(r, standings(r, moment, limit=100)) for r in contest.rounds if r.opens_at <= moment]

@@ -25,8 +25,8 @@ def export():
 def export_participation(slug, unit_code, round_number, file_format, output: Path):
     """Who took part and who did not, per unit (the same file as the HR page)."""
     from quizapp.clock import now
+    from quizapp.contests.services import get_contest
     from quizapp.reports.services import (
-        get_contest,
         participation,
         participation_scope,
         record_export,
@@ -61,9 +61,9 @@ def export_participation(slug, unit_code, round_number, file_format, output: Pat
 def export_results(slug, round_number, file_format, output: Path):
     """Ranked results of a round (or every round), as the leaderboard orders them."""
     from quizapp.clock import now
+    from quizapp.contests.services import get_contest
     from quizapp.database import writing
     from quizapp.reports.results import record_results_export, results, results_sheets
-    from quizapp.reports.services import get_contest
     from quizapp.reports.sheets import write_file
 
     moment = now()

@@ -51,13 +51,6 @@ class Scope:
         return self.unit.code if self.unit else "*"
 
 
-def get_contest(slug: str) -> Contest:
-    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
-    if contest is None:
-        raise NotFound(_l("No such contest."))
-    return contest
-
-
 def contests_for(user: User) -> list[Contest]:
     """Contests whose participation this user may see, newest first."""
     contests = db.session.scalars(select(Contest).order_by(Contest.created_at.desc())).all()

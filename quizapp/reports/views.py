@@ -11,12 +11,12 @@ from flask_login import current_user
 from quizapp.auth.access import roles_required
 from quizapp.auth.models import Role
 from quizapp.clock import now
+from quizapp.contests.services import get_contest
 from quizapp.reports.charts import rate_chart
 from quizapp.reports.forms import ExportForm
 from quizapp.reports.services import (
     contests_for,
     export_filename,
-    get_contest,
     may_see_all,
     participation,
     participation_scope,
