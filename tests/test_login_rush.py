@@ -59,3 +59,18 @@ def test_an_ordinary_wrong_password_carries_no_retry_after(client, make_user):
     assert wrong.status_code == 401 and "Retry-After" not in wrong.headers
     form = client.post("/login", data={"login": user.login, "password": "nope"})
     assert "Retry-After" not in form.headers
+
+
+def test_an_unknown_login_hashes_on_the_hashing_thread_too(client, monkeypatch):
+    monkeypatch.setattr(services, "_DUMMY_HASH", {})  # as in a fresh worker
+    seen = []
+    original = services.generate_password_hash
+
+    def spy(*args, **kwargs):
+        seen.append(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services, "generate_password_hash", spy)
+    wrong = client.post("/api/v1/login", json={"login": "nobody@example.vn", "password": "x"})
+    assert wrong.status_code == 401
+    assert seen and all(name.startswith("password-hash") for name in seen)
