@@ -35,6 +35,7 @@ from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.util  # noqa: E402
+import psutil  # noqa: E402
 from gevent.event import Event  # noqa: E402
 from locust import FastHttpUser, constant, task  # noqa: E402
 from locust.contrib.fasthttp import FastHttpSession  # noqa: E402
@@ -327,15 +328,51 @@ def logins(prefix: str, count: int):
     return iter([f"{prefix}{n}@bench.vn" for n in range(count)])
 
 
-def run_throughput(app_url: str, hello_url: str, users: int, seconds: float, profile: dict):
+class CpuMeter:
+    """CPU seconds used by gunicorn servers (master and workers) and by this load generator."""
+
+    def __init__(self, **servers: int):
+        self.servers = {name: psutil.Process(pid) for name, pid in servers.items()}
+
+    @staticmethod
+    def _used(process: psutil.Process, children: bool = True) -> float:
+        total = 0.0
+        for each in [process, *(process.children(recursive=True) if children else ())]:
+            times = each.cpu_times()
+            total += times.user + times.system
+        return total
+
+    def snapshot(self) -> dict[str, float]:
+        used = {name: self._used(process) for name, process in self.servers.items()}
+        return {**used, "load generator": self._used(psutil.Process(), children=False)}
+
+    @staticmethod
+    def per_request(before: dict, after: dict, requests: int, seconds: float) -> dict:
+        """For each process group: share of the two cores, and CPU milliseconds per request."""
+        return {
+            name: {
+                "cores": round((after[name] - before[name]) / seconds, 2),
+                "ms_per_request": round(1000 * (after[name] - before[name]) / max(requests, 1), 3),
+            }
+            for name in after
+        }
+
+
+def run_throughput(
+    app_url: str, hello_url: str, users: int, seconds: float, profile: dict, cpu: CpuMeter
+):
     """Hello-world, then answer-save, both closed-loop with the same number of users."""
     results = {}
     env = environment(Hello, hello_url)
     env.runner.start(users, spawn_rate=users)
     gevent.sleep(3)
     env.stats.reset_all()
+    before = cpu.snapshot()
     gevent.sleep(seconds)
     hello_rps = env.stats.total.num_requests / seconds
+    results["cpu_hello"] = cpu.per_request(
+        before, cpu.snapshot(), env.stats.total.num_requests, seconds
+    )
     rows = entries(env, "throughput")
     env.runner.quit()
 
@@ -352,8 +389,12 @@ def run_throughput(app_url: str, hello_url: str, users: int, seconds: float, pro
              "--output", str(profile["raw"])],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )  # fmt: skip
+    before = cpu.snapshot()
     gevent.sleep(seconds)
     save_rps = env.stats.total.num_requests / seconds
+    results["cpu_save"] = cpu.per_request(
+        before, cpu.snapshot(), env.stats.total.num_requests, seconds
+    )
     rows += entries(env, "throughput")
     env.runner.quit()
     if profile.get("process"):
@@ -363,7 +404,16 @@ def run_throughput(app_url: str, hello_url: str, users: int, seconds: float, pro
         f"  hello {hello_rps:.0f} req/s, save {save_rps:.0f} req/s, ratio {save_rps / hello_rps:.2f}",
         flush=True,
     )
+    for phase in ("hello", "save"):
+        print(f"  CPU during {phase}: {cpu_line(results['cpu_' + phase])}", flush=True)
     return rows, results
+
+
+def cpu_line(usage: dict) -> str:
+    return "; ".join(
+        f"{name} {each['cores']:.2f} cores, {each['ms_per_request']:.2f} ms/request"
+        for name, each in usage.items()
+    )
 
 
 def run_steady(url: str, count: int, spawn_rate: float, pause: tuple[float, float]):
@@ -557,7 +607,10 @@ def main() -> None:
     try:
         if "throughput" in scenarios:
             print("throughput …", flush=True)
-            more, extra = run_throughput(app.url, hello.url, args.loop_users, args.seconds, profile)
+            cpu = CpuMeter(**{"app server": app.process.pid, "hello server": hello.process.pid})
+            more, extra = run_throughput(
+                app.url, hello.url, args.loop_users, args.seconds, profile, cpu
+            )
             rows, summary = rows + more, {**summary, **extra}
         if "herd" in scenarios:
             print(f"herd: {args.herd} Start presses within 10 s …", flush=True)
@@ -587,6 +640,8 @@ def main() -> None:
             f"throughput: hello world {summary['hello_rps']:.0f} req/s, answer save "
             f"{summary['save_rps']:.0f} req/s, ratio {summary['ratio']:.2f} (target ≥ 0.33)"
         )
+        for phase in ("hello", "save"):
+            print(f"CPU during {phase}: {cpu_line(summary['cpu_' + phase])}")
     if "steady_finished" in summary:
         print(f"simulated participants (steady): {participants}, finished {summary['steady_finished']}")
     if "herd_duplicates" in summary:

@@ -46,10 +46,13 @@ def register_extensions(app: Flask) -> None:
     from quizapp import models  # noqa: F401  (every table in the metadata)
     from quizapp.auth.access import unauthorized
     from quizapp.auth.services import load_user
-    from quizapp.database import configure_sqlite
+    from quizapp.database import configure_sqlite, sqlite_engine_options
     from quizapp.extensions import babel, csrf, db, limiter, login_manager, migrate
     from quizapp.i18n import select_locale, select_timezone
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options(options)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)

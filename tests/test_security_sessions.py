@@ -10,6 +10,7 @@ from quizapp.auth.services import hash_password
 from quizapp.banks.services import import_bank
 from quizapp.config import DEFAULT_SECRET_KEY, ProductionConfig, TestConfig
 from quizapp.extensions import db
+from tests.conftest import api_login
 
 
 @pytest.fixture
@@ -200,3 +201,30 @@ def test_page_scripts_never_write_html():
         source = script.read_text(encoding="utf-8")
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
             assert sink not in source, f"{script.name} uses {sink}: set textContent instead"
+
+
+def test_answer_save_checks_the_session_epoch_without_loading_the_user(app, account, make_round):
+    """The save path skips Flask-Login's user load; a cookie copied before logout still fails."""
+    round_ = make_round()
+    browser = app.test_client()
+    headers = {"X-CSRFToken": api_login(browser, account)}
+    attempt = browser.post(f"/api/v1/rounds/{round_.id}/attempts", headers=headers).get_json()
+    question = attempt["questions"][0]
+    path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
+    first, second = (option["id"] for option in question["options"][:2])
+    assert browser.put(path, json={"option_ids": [first]}, headers=headers).status_code == 200
+
+    thief = app.test_client()
+    copy_cookies(browser, thief)
+    with app.app_context():  # a g of its own: make_round's context would lend the user to it
+        assert app.test_client().put(path, json={"option_ids": [second]}).status_code == 401
+
+    assert browser.post("/api/v1/logout", headers=headers).status_code == 200
+    with app.app_context():
+        replayed = thief.put(path, json={"option_ids": [second]}, headers=headers)
+    assert replayed.status_code == 401
+    assert replayed.get_json()["error"]["code"] == "unauthorized"
+    api_login(browser, account)
+    state = browser.get(f"/api/v1/attempts/{attempt['id']}").get_json()
+    chosen = {q["id"]: q.get("selected") for q in state["questions"]}
+    assert chosen[question["id"]] == [first]

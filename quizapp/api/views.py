@@ -20,7 +20,7 @@ from quizapp.attempts.services import (
     submit_attempt,
 )
 from quizapp.auth import limits
-from quizapp.auth.services import authenticate
+from quizapp.auth.services import authenticate, claimed_user
 from quizapp.auth.sessions import begin_session, end_session
 from quizapp.clock import now
 from quizapp.contests.services import (
@@ -30,6 +30,7 @@ from quizapp.contests.services import (
     user_may_enter,
 )
 from quizapp.contests.standings import standings
+from quizapp.database import reads_first
 from quizapp.errors import Invalid, NotFound, Unauthorized, error_response
 from quizapp.extensions import csrf
 
@@ -50,13 +51,21 @@ def api_login_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            raise Unauthorized(_l("Log in first."))
-        if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
-            csrf.protect()
+        require_login()
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def require_login() -> None:
+    if not current_user.is_authenticated:
+        raise Unauthorized(_l("Log in first."))
+    protect_writes()
+
+
+def protect_writes() -> None:
+    if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
 
 
 def json_body() -> dict:
@@ -173,8 +182,17 @@ def attempt_json(attempt) -> dict:
 
 
 @blueprint.put("/attempts/<id:attempt_id>/answers/<id:question_id>")
-@api_login_required
+@reads_first  # the write lock is taken for the UPDATE alone
 def answer(attempt_id: int, question_id: int):
+    # The hot path: the session's claim is checked by save_answer's own query (session epoch)
+    # instead of loading the User first. A browser with only the remember cookie, or none,
+    # goes through Flask-Login.
+    caller = claimed_user()
+    if caller is None:
+        require_login()
+        caller = current_user
+    else:
+        protect_writes()
     body = json_body()
     base_revision = body.get("revision")
     if base_revision is not None and (
@@ -182,7 +200,7 @@ def answer(attempt_id: int, question_id: int):
     ):
         raise Invalid("revision must be a whole number.")
     saved = save_answer(
-        current_user,
+        caller,
         attempt_id,
         question_id,
         body.get("option_ids"),

@@ -20,12 +20,13 @@ from sqlalchemy.orm import selectinload
 
 from quizapp.attempts.models import Answer, Attempt, AttemptQuestion, AttemptStatus
 from quizapp.auth.models import User
+from quizapp.auth.services import ClaimedUser
 from quizapp.banks.models import Question, QuestionKind
 from quizapp.contests.models import Round
 from quizapp.contests.services import user_may_enter
 from quizapp.contests.standings import record_result
 from quizapp.database import begin_writing
-from quizapp.errors import Conflict, Invalid, NotFound
+from quizapp.errors import Conflict, Invalid, NotFound, Unauthorized
 from quizapp.extensions import db
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -260,12 +261,14 @@ _ANSWERS = Answer.__table__
 _SAVE_TARGET = (
     select(
         Attempt.user_id,
+        User.session_epoch,
         Attempt.status,
         Attempt.deadline,
         Round.grace_seconds,
         AttemptQuestion.id,
         AttemptQuestion.snapshot,
     )
+    .join(User, User.id == Attempt.user_id)
     .join(Round, Round.id == Attempt.round_id)
     .join(
         AttemptQuestion,
@@ -296,7 +299,7 @@ _SAVE_ON_REVISION = _SAVE.where(_ANSWERS.c.revision == bindparam("seen_revision"
 
 
 def save_answer(
-    user: User,
+    user: User | ClaimedUser,
     attempt_id: int,
     question_id: int,
     option_ids: list,
@@ -307,7 +310,8 @@ def save_answer(
     """Record the options chosen for one question: the hot path, two statements.
 
     With `base_revision`, the save applies only if nobody saved since that revision (a second
-    tab or a replayed request gets 409 and changes nothing).
+    tab or a replayed request gets 409 and changes nothing). `user` may be the session's
+    unchecked claim: its session epoch is checked here, against the attempt's owner.
     """
     connection = db.session.connection()  # Core statements: no ORM work on the hot path
     row = connection.execute(
@@ -315,6 +319,8 @@ def save_answer(
     ).one_or_none()
     if row is None or row.user_id != user.id:
         raise NotFound(_l("No such attempt or question."))
+    if row.session_epoch != user.session_epoch:  # logged out since (everywhere)
+        raise Unauthorized(_l("Log in first."))
     if row.status != AttemptStatus.IN_PROGRESS:
         raise Conflict(
             _l("This attempt has been submitted; answers can no longer change."),
@@ -324,6 +330,7 @@ def save_answer(
         # Close it under the row lock, as submit does: two late saves that both held the shared
         # lock above and then updated the row would deadlock on PostgreSQL.
         db.session.rollback()
+        begin_writing(db.session)
         attempt = db.session.scalar(
             select(Attempt).where(Attempt.id == attempt_id).with_for_update()
         )
@@ -332,6 +339,10 @@ def save_answer(
         raise Conflict(_l("Time is up; this answer was not saved."), code="deadline_passed")
 
     selected = _validate_selection(option_ids, row.snapshot)
+    # The reads are done; on SQLite the write lock is taken from here to the commit only. A
+    # submit committed in between is caught by the UPDATE's in-progress condition.
+    begin_writing(db.session)
+    connection = db.session.connection()
     params = {
         "target": row.id,
         "open_attempt": attempt_id,
