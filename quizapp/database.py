@@ -64,7 +64,17 @@ def begin_writing(session) -> None:
         return  # began IMMEDIATE already
     g.quizapp_writing = True
     current = session()  # the request's Session behind Flask-SQLAlchemy's scoped proxy
-    if current.get_bind().dialect.name == "sqlite" and current.in_transaction():
+    if current.get_bind().dialect.name != "sqlite" or not current.in_transaction():
+        return
+    dbapi_connection = current.connection().connection.dbapi_connection
+    if isinstance(dbapi_connection, QueuedWriterConnection) and not (
+        current.new or current.dirty or current.deleted
+    ):
+        # In place, without the ORM's commit and begin (a tenth of an answer save's CPU);
+        # what the read loaded is expired, as a commit would, and read again under the lock.
+        current.expire_all()
+        dbapi_connection.begin_writing_in_place()
+    else:
         current.commit()
 
 
@@ -102,6 +112,12 @@ class QueuedWriterConnection(sqlite3.Connection):
         except BaseException:
             self._release()
             raise
+
+    def begin_writing_in_place(self) -> None:
+        """End this connection's read transaction and begin a write one in its place."""
+        if self.in_transaction:
+            self.execute("COMMIT")  # a read: nothing to write, the snapshot is let go
+        self.begin_immediate()
 
     def _release(self) -> None:
         if self._locked:
