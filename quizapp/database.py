@@ -28,11 +28,12 @@ def writing() -> Iterator[None]:
 
 
 def reads_first(view):
-    """A writing view that reads before it writes: its transaction begins as a read.
+    """A writing view that reads before it writes: its transactions begin as reads.
 
-    For the answer save, the hot path: loading the user and the attempt need not hold SQLite's
-    write lock, which every other save waits for. The view calls `begin_writing` where its
-    writes begin; until then it reads like a GET.
+    For the answer save and Start: loading the user, the attempt, the questions need not hold
+    SQLite's write lock, which every other writer waits for. The view calls `begin_writing`
+    where its writes begin; that transaction takes the lock, and what follows its commit (the
+    response) reads again.
     """
 
     @wraps(view)
@@ -51,7 +52,8 @@ def _writes_from_start() -> bool:
 
 
 def begin_writing(session) -> None:
-    """From here on this request writes, though it began as a read (a GET, or `reads_first`).
+    """This transaction writes from here to its commit, though it began as a read (a GET, a
+    `reads_first` view, a script).
 
     SQLite refuses to turn a deferred read transaction into a write once another connection has
     committed since it began ("database is locked", no waiting): end the read, and let the
@@ -170,6 +172,12 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(_connection):
+        if has_app_context():
+            g.pop("quizapp_writing", None)  # begin_writing held for one transaction
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):

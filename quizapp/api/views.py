@@ -140,6 +140,7 @@ def rounds():
 
 
 @blueprint.post("/rounds/<id:round_id>/attempts")
+@reads_first  # the draw is made before the write lock is taken
 @api_login_required
 def start(round_id: int):
     round_ = get_round(round_id)

@@ -90,7 +90,10 @@ class AttemptQuestion(db.Model):
     snapshot: Mapped[dict] = mapped_column(JSON)
 
     attempt: Mapped[Attempt] = relationship(back_populates="questions")
-    answer: Mapped[Answer] = relationship(back_populates="attempt_question", uselist=False)
+    # One answer per question, read with it (a page of 30 questions is one query, not 31).
+    answer: Mapped[Answer] = relationship(
+        back_populates="attempt_question", uselist=False, lazy="joined"
+    )
 
     @property
     def option_ids(self) -> list[int]:

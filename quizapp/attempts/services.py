@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import JSON, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -182,9 +182,14 @@ def start_attempt(
         ip=ip,
         user_agent=(user_agent or "")[:512] or None,
     )
-    _fill_questions(attempt, round_, rng or random.SystemRandom())
+    questions = _draw_questions(round_, rng or random.SystemRandom())
+    # Only the inserts hold SQLite's write lock (in a `reads_first` view). The counts above may
+    # be stale by then: the unique constraints catch a Start that won meanwhile.
+    begin_writing(db.session)
     db.session.add(attempt)
     try:
+        db.session.flush()  # the attempt's id
+        _insert_questions(attempt, questions)
         db.session.commit()
     except IntegrityError:
         # Another request for the same person won the race: hand back its attempt.
@@ -199,8 +204,9 @@ def start_attempt(
     return attempt, True
 
 
-def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None:
-    """Draw the blueprint at random and freeze each question with its option order."""
+def _draw_questions(round_: Round, rng: random.Random) -> list[dict]:
+    """Draw the blueprint at random and freeze each question with its option order: the rows
+    of attempt_questions, but for the attempt's id."""
     chosen: list[int] = []
     for draw in round_.draws:
         query = select(Question.id).where(
@@ -227,6 +233,7 @@ def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None
         )
     }
     rng.shuffle(chosen)
+    rows = []
     for position, question_id in enumerate(chosen, start=1):
         question = questions[question_id]
         options = list(question.options)
@@ -235,22 +242,42 @@ def _fill_questions(attempt: Attempt, round_: Round, rng: random.Random) -> None
         # Each attempt numbers its options afresh: bank ids follow the file's order, and banks
         # mostly list the right answer first, so the browser must never see them.
         numbers = rng.sample(range(1, 2**31), len(options))
-        attempt_question = AttemptQuestion(
-            question_id=question.id,
-            position=position,
-            snapshot={
-                "kind": question.kind,
-                "text": question.text,
-                "explanation": question.explanation,
-                "source": question.source,
-                "options": [
-                    {"id": number, "option_id": o.id, "text": o.text, "correct": o.is_correct}
-                    for number, o in zip(numbers, options, strict=True)
-                ],
-            },
+        rows.append(
+            {
+                "question_id": question.id,
+                "position": position,
+                "snapshot": {
+                    "kind": question.kind,
+                    "text": question.text,
+                    "explanation": question.explanation,
+                    "source": question.source,
+                    "options": [
+                        {"id": number, "option_id": o.id, "text": o.text, "correct": o.is_correct}
+                        for number, o in zip(numbers, options, strict=True)
+                    ],
+                },
+            }
         )
-        attempt_question.answer = Answer(attempt=attempt, selected=[], revision=0)
-        attempt.questions.append(attempt_question)
+    return rows
+
+
+def _insert_questions(attempt: Attempt, questions: list[dict]) -> None:
+    """The drawn questions and an empty answer to each: two statements, not one per row (the
+    ORM inserts rows one by one when it must learn their ids, and this runs under the lock)."""
+    db.session.execute(
+        insert(AttemptQuestion), [{**row, "attempt_id": attempt.id} for row in questions]
+    )
+    db.session.execute(
+        insert(Answer).from_select(
+            ["attempt_id", "attempt_question_id", "selected", "revision"],
+            select(
+                AttemptQuestion.attempt_id,
+                AttemptQuestion.id,
+                literal([], JSON),
+                literal(0),
+            ).where(AttemptQuestion.attempt_id == attempt.id),
+        )
+    )
 
 
 # --- answering -----------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from quizapp.contests.services import (
     user_may_enter,
 )
 from quizapp.contests.standings import standings
+from quizapp.database import reads_first
 from quizapp.errors import NotFound, ServiceError
 from quizapp.extensions import db
 from quizapp.reports.results import (
@@ -118,6 +119,7 @@ def contest_password(slug: str):
 
 
 @blueprint.post("/rounds/<id:round_id>/start")
+@reads_first  # the draw is made before the write lock is taken
 @login_required
 def start(round_id: int):
     round_ = get_round(round_id)
