@@ -33,6 +33,8 @@ def register_config(app: Flask, config: type | dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+        app.config["CACHE_TYPE"] = "RedisCache"
+        app.config["CACHE_REDIS_URL"] = app.config["REDIS_URL"]
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         path = os.path.join(app.instance_path, "quizapp.sqlite")
@@ -47,7 +49,7 @@ def register_extensions(app: Flask) -> None:
     from quizapp.auth.access import unauthorized
     from quizapp.auth.services import load_user
     from quizapp.database import configure_sqlite, sqlite_engine_options
-    from quizapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from quizapp.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from quizapp.i18n import select_locale, select_timezone
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -56,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
+    cache.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)

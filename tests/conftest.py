@@ -16,7 +16,7 @@ from quizapp.banks.services import import_bank
 from quizapp.clock import FrozenClock
 from quizapp.config import TestConfig
 from quizapp.contests.models import Contest, Round, RoundDraw
-from quizapp.extensions import db
+from quizapp.extensions import cache, db
 
 DATA = Path(__file__).parent / "data"
 START = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam, a Monday
@@ -69,6 +69,7 @@ def _clean_database(app):
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+        cache.clear()  # ids are used again after the wipe: boards cached under them must go
     app.extensions["quizapp.clock"].at = START
 
 

@@ -29,7 +29,7 @@ from quizapp.contests.services import (
     rounds_for_user,
     user_may_enter,
 )
-from quizapp.contests.standings import standings
+from quizapp.contests.standings import cached_standings
 from quizapp.database import reads_first
 from quizapp.errors import Invalid, NotFound, Unauthorized, error_response
 from quizapp.extensions import csrf
@@ -247,7 +247,7 @@ def leaderboard(round_id: int):
     limit = request.args.get("limit", default=100, type=int)
     if not 1 <= limit <= 1000:
         raise Invalid("limit must be between 1 and 1000.")
-    rows = standings(round_, now(), limit=limit)
+    rows = cached_standings(round_, now(), limit=limit)
     return jsonify(
         entries=[
             {

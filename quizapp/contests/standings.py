@@ -5,9 +5,11 @@ Each person's counted entry in a round lives in `round_results`, kept by the sco
 attempts in one statement, for the moment the prediction step comes in and for bulk loads.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     cast,
     delete,
     distinct,
+    event,
     func,
     insert,
     literal,
@@ -22,12 +25,14 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from quizapp.attempts.models import FINISHED, Attempt, RoundResult
 from quizapp.auth.models import Role, Unit, User
 from quizapp.contests.models import DEFAULT_RANKING, Round, contest_organizers
-from quizapp.extensions import db
+from quizapp.extensions import cache, db
 
+log = logging.getLogger(__name__)
 NO_PREDICTION = 2**62  # ranks after every real prediction error
 
 
@@ -148,6 +153,7 @@ def record_result(attempt: Attempt) -> None:
         prediction_error=prediction_error(attempt.prediction, round_.prediction_actual),
     )
     fields = {name: getattr(entry, name) for name in _Entry.__dataclass_fields__}
+    results_changed(round_.id)
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.session.get_bind().dialect.name]
     inserted = db.session.execute(
         dialect.insert(RoundResult)
@@ -210,6 +216,7 @@ def rebuild_results(round_: Round) -> None:
         .subquery()
     )
     columns = [c for c in picked.c if c.name != "pick"]
+    results_changed(round_.id)
     db.session.execute(delete(RoundResult).where(RoundResult.round_id == round_.id))
     db.session.execute(
         insert(RoundResult).from_select(
@@ -286,3 +293,58 @@ def standings(round_: Round, now: datetime, limit: int | None = None) -> list[St
             )
         )
     return rows
+
+
+# --- the boards people refresh: cached standings ------------------------------------------
+
+_CHANGED = "quizapp_changed_rounds"
+
+
+def cached_standings(round_: Round, now: datetime, limit: int = 100) -> list[Standing]:
+    """`standings` for the leaderboards, from the cache (extensions.cache) when it can.
+
+    A board is kept for STANDINGS_CACHE_SECONDS under its round's results version, which every
+    commit that changes the round's results (or its contest) raises: the next look reads the
+    database again. With Redis the version and the boards are shared by every worker and host;
+    in memory, another process's change shows within STANDINGS_CACHE_SECONDS. Exports and
+    reports read `standings` itself.
+    """
+    seconds = current_app.config["STANDINGS_CACHE_SECONDS"]
+    if not seconds:
+        return standings(round_, now, limit)
+    version = _cache_call("get", _version_key(round_.id)) or 0
+    key = f"standings:{round_.id}:{limit}:{int(is_final(round_, now))}:{version}"
+    rows = _cache_call("get", key)
+    if rows is None:
+        rows = standings(round_, now, limit)
+        _cache_call("set", key, rows, timeout=seconds)
+    return rows
+
+
+def results_changed(*round_ids: int) -> None:
+    """These rounds' boards are stale once the current transaction commits."""
+    db.session.info.setdefault(_CHANGED, set()).update(round_ids)
+
+
+def _version_key(round_id: int) -> str:
+    return f"standings-version:{round_id}"
+
+
+def _cache_call(method: str, *args, **kwargs):
+    """The cache is an aid: when it fails (Redis down), boards are read from the database."""
+    try:
+        return getattr(cache.cache, method)(*args, **kwargs)  # the cachelib backend
+    except Exception:  # noqa: BLE001 (any backend's error: redis, pickling, network)
+        log.warning("standings cache: %s failed", method, exc_info=True)
+        return None
+
+
+@event.listens_for(Session, "after_commit")
+def _raise_versions(session: Session) -> None:
+    for round_id in session.info.pop(_CHANGED, ()):
+        _cache_call("inc", _version_key(round_id))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

@@ -54,7 +54,7 @@ from quizapp.contests.services import (
     update_round,
     user_may_enter,
 )
-from quizapp.contests.standings import standings
+from quizapp.contests.standings import cached_standings
 from quizapp.database import reads_first
 from quizapp.errors import NotFound, ServiceError
 from quizapp.extensions import db
@@ -147,7 +147,7 @@ def leaderboard(round_id: int):
     # As the API: names and scores are shown only to the contest's own audience.
     if not (current_user.is_staff or user_may_enter(current_user, round_.contest)):
         raise NotFound("No such leaderboard.")
-    rows = standings(round_, now(), limit=100)
+    rows = cached_standings(round_, now(), limit=100)
     manager = may_manage(current_user, round_.contest)
     return render_template(
         "contests/leaderboard.html",
@@ -164,7 +164,9 @@ def public_board(slug: str):
     if not contest.public_leaderboard:
         raise NotFound(_l("No such leaderboard."))
     moment = now()
-    boards = [(r, standings(r, moment, limit=100)) for r in contest.rounds if r.opens_at <= moment]
+    boards = [
+        (r, cached_standings(r, moment, limit=100)) for r in contest.rounds if r.opens_at <= moment
+    ]
     return render_template("contests/public_board.html", contest=contest, boards=boards)
 
 
