@@ -1,10 +1,15 @@
-"""Writes that happen late: lazy expiry inside a read request, and saves after the grace."""
+"""Writes that happen late: lazy expiry inside a read request, saves after the grace, and the
+reads of a Start and a save made before the write lock is taken."""
 
+import os
+import sqlite3
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
+from quizapp.attempts import services
 from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
 from quizapp.attempts.services import close_expired, start_attempt
 from quizapp.extensions import db
@@ -66,3 +71,59 @@ def test_simultaneous_late_saves_all_answer_409_and_expire_once(app, make_user, 
     closed = db.session.get(Attempt, attempt_id)
     assert (closed.status, closed.submitted_at) == (AttemptStatus.EXPIRED, closed.deadline)
     assert db.session.scalar(select(func.count()).select_from(RoundResult)) == 1
+
+
+def write_lock_is_free() -> bool:
+    """Could another worker write to the SQLite database right now (without waiting)?"""
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+@pytest.mark.skipif(
+    os.environ.get("QUIZAPP_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="SQLite's single write lock",
+)
+def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, monkeypatch):
+    """A Start draws its questions, and a save reads the attempt, while other writers write."""
+    round_id = make_round().id
+    make_user("an@example.vn")
+    client = app.test_client()
+    headers = {"X-CSRFToken": api_login(client, "an@example.vn")}
+    db.session.remove()  # the test's own session must not hold SQLite's locks
+    seen = {}
+    draw = services._draw_questions
+
+    def drawing(*args):
+        seen["while drawing"] = write_lock_is_free()
+        with db.engine.connect() as other:  # another worker commits meanwhile
+            other.execute(text("UPDATE users SET full_name = full_name || '.'"))
+            other.commit()
+        return draw(*args)
+
+    monkeypatch.setattr(services, "_draw_questions", drawing)
+    started = client.post(f"/api/v1/rounds/{round_id}/attempts", headers=headers)
+    assert started.status_code == 201, started.get_json()
+    attempt = started.get_json()
+
+    validate = services._validate_selection
+
+    def validating(*args):
+        seen["while saving"] = write_lock_is_free()
+        with db.engine.connect() as other:
+            other.execute(text("UPDATE users SET full_name = full_name || '.'"))
+            other.commit()
+        return validate(*args)
+
+    monkeypatch.setattr(services, "_validate_selection", validating)
+    question = attempt["questions"][0]
+    path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
+    saved = client.put(path, json={"option_ids": [question["options"][0]["id"]]}, headers=headers)
+    assert saved.status_code == 200, saved.get_json()
+    assert seen == {"while drawing": True, "while saving": True}
