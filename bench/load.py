@@ -140,7 +140,10 @@ def log_in(client, login: str, name: str) -> str | None:
                 BUSY[name] += 1
                 # Capped: the rate limiter stamps "Retry-After: 3600" on every response; and
                 # under gunicorn's 5 s keep-alive, so the retry does not race the closing.
-                retry = min(float(response.headers.get("Retry-After") or 3), 4.0)
+                # Spread over the wait, as people pressing again are: retries exactly on the
+                # whole-second Retry-After come back in step and collide again and again.
+                wait = min(float(response.headers.get("Retry-After") or 3), 4.0)
+                retry = random.uniform(1.0, wait)
         gevent.sleep(retry)
     return None
 
