@@ -27,22 +27,22 @@ class Config:
     # per account. Per address: generous, since a whole department logs in through one NAT.
     LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
     LOGIN_FAILURES_PER_ADDRESS = "1000 per hour"
-    # Counters live in this process unless QUIZAPP_REDIS_URL points every worker and host at
-    # one Redis (then the limits hold across them).
+    # Counters (and cached boards, below) live in this process unless QUIZAPP_REDIS_URL points
+    # every worker and host at one Redis (then the limits hold across them).
     REDIS_URL = None
     RATELIMIT_STORAGE_URI = "memory://"
-    # Leaderboards are read from the cache for this long, and read afresh as soon as a result
-    # of the round changes (in this process, or on any host when they share Redis); 0: no cache.
-    STANDINGS_CACHE_SECONDS = 10
-    CACHE_TYPE = "SimpleCache"
-    CACHE_DEFAULT_TIMEOUT = 300
-    CACHE_KEY_PREFIX = "quizapp:"
     RATELIMIT_STRATEGY = "moving-window"  # exact: never more than the limit in any hour
     RATELIMIT_KEY_PREFIX = "quizapp"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in this process meanwhile
     # Off: it stamps Retry-After (the whole window) on every login answer, a 200 included;
     # the 429 handlers set Retry-After themselves (auth.limits.retry_after_seconds).
     RATELIMIT_HEADERS_ENABLED = False
+    # Leaderboards are read from the cache for this long, and read afresh as soon as a result
+    # of the round changes (in this process, or on any host when they share Redis); 0: no cache.
+    STANDINGS_CACHE_SECONDS = 10
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 300
+    CACHE_KEY_PREFIX = "quizapp:"
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none); the
     # per-address limit needs the client's address, not the proxy's.
     TRUSTED_PROXIES = 0

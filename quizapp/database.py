@@ -1,4 +1,5 @@
-"""Engine set-up: SQLite pragmas and write transactions that queue instead of failing."""
+"""Engine set-up: SQLite pragmas, and writers that queue for the write lock (in turn, on a lock
+file) instead of failing; a `reads_first` view takes that lock only where its writes begin."""
 
 import fcntl
 import os
@@ -56,28 +57,23 @@ def begin_writing(session) -> None:
     `reads_first` view, a script).
 
     SQLite refuses to turn a deferred read transaction into a write once another connection has
-    committed since it began ("database is locked", no waiting): end the read, and let the
-    next transaction begin IMMEDIATE, queueing for the write lock like any writer. On
-    PostgreSQL the transaction simply goes on (with its row locks).
+    committed since it began ("database is locked", no waiting): the read is ended and a write
+    transaction begun IMMEDIATE in its place, queueing for the write lock like any writer; what
+    the read loaded is expired and read again under the lock. On PostgreSQL the transaction
+    simply goes on (with its row locks).
     """
     if _writing.get() or not has_app_context() or g.get("quizapp_writing"):
         return
     if _writes_from_start():
         return  # began IMMEDIATE already
-    g.quizapp_writing = True
     current = session()  # the request's Session behind Flask-SQLAlchemy's scoped proxy
-    if current.get_bind().dialect.name != "sqlite" or not current.in_transaction():
-        return
-    dbapi_connection = current.connection().connection.dbapi_connection
-    if isinstance(dbapi_connection, QueuedWriterConnection) and not (
-        current.new or current.dirty or current.deleted
-    ):
-        # In place, without the ORM's commit and begin (a tenth of an answer save's CPU);
-        # what the read loaded is expired, as a commit would, and read again under the lock.
-        current.expire_all()
-        dbapi_connection.begin_writing_in_place()
-    else:
-        current.commit()
+    if current.get_bind().dialect.name == "sqlite" and current.in_transaction():
+        if current.new or current.dirty or current.deleted:
+            current.commit()  # unflushed changes go with the read; the next transaction writes
+        else:  # in place, without the ORM's commit and begin (a tenth of an answer save's CPU)
+            current.expire_all()
+            current.connection().connection.dbapi_connection.begin_writing_in_place()
+    g.quizapp_writing = True  # after the commit above, which ends what the flag covered
 
 
 class QueuedWriterConnection(sqlite3.Connection):
@@ -149,8 +145,9 @@ class QueuedWriterConnection(sqlite3.Connection):
 
 
 def sqlite_engine_options(options: dict) -> dict:
-    """Engine options for a SQLite database: connections of the queueing kind above."""
-    connect_args = {"factory": QueuedWriterConnection, **options.get("connect_args", {})}
+    """Engine options for a SQLite database: connections of the queueing kind above (which
+    `configure_sqlite` and `begin_writing` rely on)."""
+    connect_args = {**options.get("connect_args", {}), "factory": QueuedWriterConnection}
     return {**options, "connect_args": connect_args}
 
 
@@ -159,8 +156,9 @@ def configure_sqlite(engine: Engine) -> None:
 
     A deferred SQLite transaction that reads and then writes fails at once with "database is
     locked" when another writer committed in between; starting writers with BEGIN IMMEDIATE
-    makes them queue on the busy timeout instead. Writing requests (POST, PUT, …) and code
-    inside `writing()` begin IMMEDIATE; reads stay deferred so they never hold the write lock.
+    makes them queue instead. Writing requests (POST, PUT, …) other than `reads_first` views,
+    code inside `writing()`, and the transaction after `begin_writing` begin IMMEDIATE; reads
+    stay deferred so they never hold the write lock.
     """
 
     @event.listens_for(engine, "connect")
@@ -186,8 +184,7 @@ def configure_sqlite(engine: Engine) -> None:
             or (has_app_context() and g.get("quizapp_writing"))
             or _writes_from_start()
         )
-        dbapi_connection = connection.connection.dbapi_connection
-        if immediate and isinstance(dbapi_connection, QueuedWriterConnection):
-            dbapi_connection.begin_immediate()
+        if immediate:
+            connection.connection.dbapi_connection.begin_immediate()
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            connection.exec_driver_sql("BEGIN")

@@ -1,6 +1,10 @@
 """Fixtures: one app per session on a migrated database, cleaned between tests; a movable clock."""
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from quizapp.clock import FrozenClock
 from quizapp.config import TestConfig
 from quizapp.contests.models import Contest, Round, RoundDraw
 from quizapp.extensions import cache, db
+from tests.live_server import free_port
 
 DATA = Path(__file__).parent / "data"
 START = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam, a Monday
@@ -177,3 +182,43 @@ def api_login(client, login: str, password: str = "secret123") -> str:
     response = client.post("/api/v1/login", json={"login": login, "password": password})
     assert response.status_code == 200, response.get_json()
     return response.get_json()["csrf_token"]
+
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throwaway redis-server on a loopback port (skips where none is installed)."""
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server); CI installs it")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)

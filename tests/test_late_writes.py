@@ -12,6 +12,8 @@ from sqlalchemy import func, select, text
 from quizapp.attempts import services
 from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
 from quizapp.attempts.services import close_expired, start_attempt
+from quizapp.auth.models import User
+from quizapp.database import begin_writing
 from quizapp.extensions import db
 from tests.conftest import api_login
 
@@ -25,9 +27,7 @@ def test_lazy_expiry_in_a_read_request_after_another_workers_write(
     later = clock.at + timedelta(minutes=30)
     with app.test_request_context("/contests/x/dashboard", method="GET"):
         db.session.scalar(select(Attempt.id))  # the request's read transaction has begun
-        with db.engine.connect() as other:  # meanwhile another worker commits a write
-            other.execute(text("UPDATE users SET full_name = full_name || '.'"))
-            other.commit()
+        another_worker_writes()  # meanwhile
         # SQLite cannot turn that read into a write any more ("database is locked"); the
         # expiry must start a write transaction of its own instead.
         assert close_expired(later) == 1
@@ -73,6 +73,18 @@ def test_simultaneous_late_saves_all_answer_409_and_expire_once(app, make_user, 
     assert db.session.scalar(select(func.count()).select_from(RoundResult)) == 1
 
 
+SQLITE_ONLY = pytest.mark.skipif(
+    os.environ.get("QUIZAPP_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="SQLite's single write lock",
+)
+
+
+def another_worker_writes() -> None:
+    with db.engine.connect() as other:
+        other.execute(text("UPDATE users SET full_name = full_name || '.'"))
+        other.commit()
+
+
 def write_lock_is_free() -> bool:
     """Could another worker write to the SQLite database right now (without waiting)?"""
     other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
@@ -86,10 +98,7 @@ def write_lock_is_free() -> bool:
         other.close()
 
 
-@pytest.mark.skipif(
-    os.environ.get("QUIZAPP_TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="SQLite's single write lock",
-)
+@SQLITE_ONLY
 def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, monkeypatch):
     """A Start draws its questions, and a save reads the attempt, while other writers write."""
     round_id = make_round().id
@@ -102,9 +111,7 @@ def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, 
 
     def drawing(*args):
         seen["while drawing"] = write_lock_is_free()
-        with db.engine.connect() as other:  # another worker commits meanwhile
-            other.execute(text("UPDATE users SET full_name = full_name || '.'"))
-            other.commit()
+        another_worker_writes()
         return draw(*args)
 
     monkeypatch.setattr(services, "_draw_questions", drawing)
@@ -116,9 +123,7 @@ def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, 
 
     def validating(*args):
         seen["while saving"] = write_lock_is_free()
-        with db.engine.connect() as other:
-            other.execute(text("UPDATE users SET full_name = full_name || '.'"))
-            other.commit()
+        another_worker_writes()
         return validate(*args)
 
     monkeypatch.setattr(services, "_validate_selection", validating)
@@ -127,3 +132,19 @@ def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, 
     saved = client.put(path, json={"option_ids": [question["options"][0]["id"]]}, headers=headers)
     assert saved.status_code == 200, saved.get_json()
     assert seen == {"while drawing": True, "while saving": True}
+
+
+@SQLITE_ONLY
+def test_begin_writing_with_unflushed_changes_still_writes_under_the_lock(app, make_user):
+    """The ORM's changes go out with the read; the transaction after it holds the write lock."""
+    user_id = make_user().id
+    db.session.remove()
+    with app.test_request_context("/dashboard", method="GET"):
+        user = db.session.get(User, user_id)
+        user.full_name = "Nguyễn Văn Đổi"
+        begin_writing(db.session)
+        db.session.scalar(select(User.id))  # the next transaction
+        assert not write_lock_is_free()
+        db.session.commit()
+    db.session.remove()
+    assert db.session.get(User, user_id).full_name == "Nguyễn Văn Đổi"

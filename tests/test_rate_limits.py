@@ -1,17 +1,12 @@
 """Login limits: failures per account (ASVS 2.2.1: ≤ 100 an hour) and per address; successes
 never count, so a whole office behind one NAT address still logs in."""
 
-import shutil
-import socket
-import subprocess
-import time
-
 import httpx
 import pytest
 from limits import parse
 
 from quizapp.extensions import limiter
-from tests.live_server import LiveServer, free_port
+from tests.live_server import LiveServer
 
 OFFICE = "203.0.113.7"  # one NAT address for a whole department (TEST-NET-3, never contacted)
 
@@ -119,44 +114,6 @@ def test_logging_in_and_out_many_times_is_never_limited(app, make_user):
 
 
 # --- Redis: several worker processes share one set of counters -----------------------------
-
-REDIS_SERVER = shutil.which("redis-server")
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server); CI installs it")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def test_two_workers_share_counters_through_redis(tmp_path, redis_url):

@@ -6,10 +6,10 @@ from sqlalchemy import update
 
 from quizapp import create_app
 from quizapp.attempts.models import RoundResult
+from quizapp.contests.models import Round
 from quizapp.contests.standings import cached_standings
-from quizapp.extensions import cache, db
+from quizapp.extensions import cache, db, limiter
 from tests.conftest import START, FrozenClock
-from tests.test_rate_limits import redis_url  # noqa: F401  (fixture: a throwaway redis-server)
 from tests.test_standings_chain import add_attempt
 
 
@@ -17,6 +17,9 @@ from tests.test_standings_chain import add_attempt
 def host(app):
     """Another app process over the same database (a worker, or a host behind nginx)."""
     made = []
+    # Flask-Limiter keeps its storage on the one module-level Limiter, which each new app's
+    # init_app takes over: give it back to the session's app afterwards.
+    limiter_state = dict(limiter.__dict__)
 
     def make(**config):
         settings = {key: app.config[key] for key in app.config if key.isupper()}
@@ -31,6 +34,8 @@ def host(app):
                 client = getattr(cache.cache, name, None)
                 if client is not None:
                     client.close()
+    limiter.__dict__.clear()
+    limiter.__dict__.update(limiter_state)
 
 
 def board(round_, clock) -> list[tuple[str, int]]:
@@ -85,8 +90,6 @@ def test_hosts_sharing_redis_share_boards_and_see_each_others_results(
 
     def board_on(host) -> list[str]:
         with host.app_context():
-            from quizapp.contests.models import Round
-
             return [row.name for row in cached_standings(db.session.get(Round, round_id), START)]
 
     assert board_on(host_a) == ["An"]
@@ -108,8 +111,6 @@ def test_without_redis_boards_come_from_the_database_and_logins_still_work(
     round_id = round_.id
     broken = host(REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens on the discard port
     with broken.app_context():
-        from quizapp.contests.models import Round
-
         rows = cached_standings(db.session.get(Round, round_id), START)
         assert [row.name for row in rows] == ["An"]
     login = {"login": an.login, "password": "secret123"}

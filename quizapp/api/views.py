@@ -51,16 +51,18 @@ def api_login_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        require_login()
+        logged_in_user()
+        protect_writes()
         return view(*args, **kwargs)
 
     return wrapped
 
 
-def require_login() -> None:
+def logged_in_user():
+    """The user Flask-Login loads for this request; 401 without one."""
     if not current_user.is_authenticated:
         raise Unauthorized(_l("Log in first."))
-    protect_writes()
+    return current_user
 
 
 def protect_writes() -> None:
@@ -185,15 +187,10 @@ def attempt_json(attempt) -> dict:
 @blueprint.put("/attempts/<id:attempt_id>/answers/<id:question_id>")
 @reads_first  # the write lock is taken for the UPDATE alone
 def answer(attempt_id: int, question_id: int):
-    # The hot path: the session's claim is checked by save_answer's own query (session epoch)
-    # instead of loading the User first. A browser with only the remember cookie, or none,
-    # goes through Flask-Login.
-    caller = claimed_user()
-    if caller is None:
-        require_login()
-        caller = current_user
-    else:
-        protect_writes()
+    # The hot path: save_answer checks the session's claim (id and session epoch) in its own
+    # query instead of Flask-Login loading the User; a remember cookie alone goes the long way.
+    caller = claimed_user() or logged_in_user()
+    protect_writes()
     body = json_body()
     base_revision = body.get("revision")
     if base_revision is not None and (
