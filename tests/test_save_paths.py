@@ -1,0 +1,135 @@
+"""The answer save's two paths: on PostgreSQL one statement saves when every rule holds, and
+anything it refuses goes the two-statement way, which says why; either way a refused save
+changes nothing."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from quizapp.attempts.models import Answer, AttemptQuestion
+from quizapp.extensions import db
+from tests.conftest import api_login
+
+CASES = {
+    "another person's attempt": (404, None),
+    "an option of another question": (422, "unknown_option"),
+    "two options for a single-answer question": (422, "single_answer"),
+    "an option twice": (422, None),
+    "an option id that is not a number": (422, None),
+    "a revision someone saved after": (409, "stale_revision"),
+    "a cookie from before logging out everywhere": (401, None),
+    "a submitted attempt": (409, "attempt_closed"),
+    "after the deadline and its grace": (409, "deadline_passed"),
+}
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements the app runs meanwhile (and SQLite's BEGIN of a read)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def attempt(app, client, make_user, make_round):
+    make_user("an@example.vn")
+    make_user("binh@example.vn")
+    round_ = make_round(time_limit_minutes=10, grace_seconds=15)
+    with app.app_context():  # a g of its own: make_round's context would lend the user to it
+        token = api_login(client, "an@example.vn")
+        body = client.post(
+            f"/api/v1/rounds/{round_.id}/attempts", headers={"X-CSRFToken": token}
+        ).get_json()
+    db.session.remove()
+    return body, token
+
+
+def put(app, client, path: str, payload: dict, token: str):
+    with app.app_context():
+        return client.put(path, json=payload, headers={"X-CSRFToken": token})
+
+
+def answer_row(app, question_id: int) -> tuple[list, int]:
+    with app.app_context():
+        answer = db.session.scalar(
+            select(Answer).join(AttemptQuestion).where(AttemptQuestion.question_id == question_id)
+        )
+        return answer.selected, answer.revision
+
+
+def test_an_accepted_save_is_one_statement_on_postgresql(app, client, attempt):
+    body, token = attempt
+    question = body["questions"][0]
+    option = question["options"][1]["id"]
+    path = f"/api/v1/attempts/{body['id']}/answers/{question['id']}"
+    with statements(app) as seen:
+        response = put(app, client, path, {"option_ids": [option]}, token)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["revision"] == 1
+    assert answer_row(app, question["id"]) == ([option], 1)
+    kinds = [statement.split()[0] for statement in seen if statement != "BEGIN"]
+    if db.engine.dialect.name == "postgresql":
+        assert kinds == ["UPDATE"], seen
+    else:  # the read outside SQLite's write lock, then the UPDATE under it
+        assert kinds == ["SELECT", "UPDATE"], seen
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_refused_save_changes_nothing(app, client, attempt, clock, case):
+    body, token = attempt
+    url = f"/api/v1/attempts/{body['id']}"
+    single = next(q for q in body["questions"] if not q["multiple"] and len(q["options"]) > 2)
+    other = next(q for q in body["questions"] if q["id"] != single["id"])
+    options = [single["options"][0]["id"]]
+    payload: dict = {"option_ids": options}
+    writer = client
+    if case == "another person's attempt":
+        writer = app.test_client()
+        with app.app_context():
+            token = api_login(writer, "binh@example.vn")
+    elif case == "an option of another question":
+        payload["option_ids"] = [other["options"][0]["id"]]
+    elif case == "two options for a single-answer question":
+        payload["option_ids"] = [option["id"] for option in single["options"][:2]]
+    elif case == "an option twice":
+        payload["option_ids"] = options * 2
+    elif case == "an option id that is not a number":
+        payload["option_ids"] = [str(options[0])]
+    elif case == "a revision someone saved after":
+        payload["revision"] = 0
+        second_tab = {"option_ids": [single["options"][1]["id"]], "revision": 0}
+        assert (
+            put(app, client, f"{url}/answers/{single['id']}", second_tab, token).status_code == 200
+        )
+    elif case == "a cookie from before logging out everywhere":
+        writer = app.test_client()
+        writer.set_cookie("session", client.get_cookie("session").value)
+        with app.app_context():
+            logout = client.post("/api/v1/logout", headers={"X-CSRFToken": token})
+        assert logout.status_code == 200
+    elif case == "a submitted attempt":
+        with app.app_context():
+            submit = client.post(f"{url}/submit", headers={"X-CSRFToken": token})
+        assert submit.status_code == 200
+    elif case == "after the deadline and its grace":
+        clock.advance(minutes=10, seconds=16)
+    before = answer_row(app, single["id"])
+
+    response = put(app, writer, f"{url}/answers/{single['id']}", payload, token)
+
+    status, code = CASES[case]
+    assert response.status_code == status, response.get_json()
+    if code:
+        assert response.get_json()["error"]["code"] == code
+    assert answer_row(app, single["id"]) == before
