@@ -1,8 +1,9 @@
 """The answer save's two paths: on PostgreSQL one statement saves when every rule holds, and
-anything it refuses goes the two-statement way, which says why; either way a refused save
-changes nothing."""
+anything it refuses goes the read-then-UPDATE way (SQLite's only way), which says why; either
+way a refused save changes nothing."""
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -133,3 +134,17 @@ def test_a_refused_save_changes_nothing(app, client, attempt, clock, case):
     if code:
         assert response.get_json()["error"]["code"] == code
     assert answer_row(app, single["id"]) == before
+
+
+@pytest.mark.parametrize(
+    ("after_the_grace", "status"),
+    [(timedelta(0), 200), (timedelta(microseconds=1), 409), (timedelta(milliseconds=-1), 200)],
+)
+def test_the_grace_ends_to_the_microsecond(app, client, attempt, clock, after_the_grace, status):
+    body, token = attempt
+    question = body["questions"][0]
+    path = f"/api/v1/attempts/{body['id']}/answers/{question['id']}"
+    clock.advance(minutes=10, seconds=15)  # the time limit, then the grace
+    clock.at += after_the_grace
+    response = put(app, client, path, {"option_ids": [question["options"][0]["id"]]}, token)
+    assert response.status_code == status, response.get_json()
