@@ -41,13 +41,18 @@ def register_config(app: Flask, config: type | dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if app.config.get("SESSION_COOKIE_SECURE") and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("Set QUIZAPP_SECRET_KEY: production refuses the default secret key.")
+    places = app.config["LOGIN_LINE"]
+    if type(places) is not int or places < 1:
+        raise RuntimeError(
+            f"QUIZAPP_LOGIN_LINE must be a whole number of at least 1, not {places!r}."
+        )
     app.extensions["quizapp.clock"] = app.config.get("CLOCK") or SystemClock()
 
 
 def register_extensions(app: Flask) -> None:
     from quizapp import models  # noqa: F401  (every table in the metadata)
     from quizapp.auth.access import unauthorized
-    from quizapp.auth.services import load_user
+    from quizapp.auth.services import load_user, set_login_line
     from quizapp.database import configure_sqlite, sqlite_engine_options
     from quizapp.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from quizapp.i18n import select_locale, select_timezone
@@ -66,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
+    set_login_line(app.config["LOGIN_LINE"])
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)

@@ -27,6 +27,10 @@ class Config:
     # per account. Per address: generous, since a whole department logs in through one NAT.
     LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
     LOGIN_FAILURES_PER_ADDRESS = "1000 per hour"
+    # Logins in each worker process's line for a password check (scrypt, ~0.1 s of CPU), the
+    # one being checked included; each holds a request thread, so keep it below the threads
+    # (gunicorn.conf.py: 4). Beyond it: 503 "busy, retry".
+    LOGIN_LINE = 3
     # Counters (and cached boards, below) live in this process unless QUIZAPP_REDIS_URL points
     # every worker and host at one Redis (then the limits hold across them).
     REDIS_URL = None

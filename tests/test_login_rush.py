@@ -2,6 +2,9 @@
 
 import threading
 
+import pytest
+
+from quizapp import create_app
 from quizapp.auth import services
 from tests.conftest import api_login
 
@@ -38,7 +41,7 @@ def test_password_checks_run_on_the_low_priority_hashing_thread(client, make_use
     finally:
         services.check_password_hash = original
     assert len(seen) == 1 and seen[0].startswith("password-hash")
-    assert services._LOGIN_LINE._value == 2  # every slot given back
+    assert services._LOGIN_LINE._value == client.application.config["LOGIN_LINE"]  # all back
 
 
 def test_the_login_form_in_a_rush_keeps_the_login_typed(client, make_user, monkeypatch):
@@ -74,3 +77,9 @@ def test_an_unknown_login_hashes_on_the_hashing_thread_too(client, monkeypatch):
     wrong = client.post("/api/v1/login", json={"login": "nobody@example.vn", "password": "x"})
     assert wrong.status_code == 401
     assert seen and all(name.startswith("password-hash") for name in seen)
+
+
+@pytest.mark.parametrize("places", [0, "three", 2.5])
+def test_a_login_line_that_is_not_a_whole_number_stops_the_start(app, places):
+    with pytest.raises(RuntimeError, match="QUIZAPP_LOGIN_LINE"):
+        create_app({**app.config, "LOGIN_LINE": places})

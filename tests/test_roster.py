@@ -167,6 +167,15 @@ def test_xlsx_roster(ctx, units, clock):
                 "not log in."
             ],
         ),
+        (
+            "full_name,unit_code,login\nAn\x00,VP,an\nBình,VP,binh\x0c\n",
+            [
+                "roster.csv: row 2: Column full_name holds a control character (such as NUL): "
+                "delete it.",
+                "roster.csv: row 3: Column login holds a control character (such as NUL): "
+                "delete it.",
+            ],
+        ),
         ("", ["roster.csv: The sheet is empty: no header row, no data."]),
         ("\n\n", ["roster.csv: The sheet is empty: no header row, no data."]),
         (

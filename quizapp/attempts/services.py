@@ -368,9 +368,7 @@ _ONE_STATEMENT_BINDS = (
     bindparam("now", type_=UTCDateTime),
     bindparam("option_ids", type_=ARRAY(Integer)),
 )
-_SAVE_IN_ONE = text(_ONE_STATEMENT_SAVE.format(revision_check="")).bindparams(
-    *_ONE_STATEMENT_BINDS
-)
+_SAVE_IN_ONE = text(_ONE_STATEMENT_SAVE.format(revision_check="")).bindparams(*_ONE_STATEMENT_BINDS)
 _SAVE_IN_ONE_ON_REVISION = text(
     _ONE_STATEMENT_SAVE.format(revision_check="AND answers.revision = :seen_revision")
 ).bindparams(*_ONE_STATEMENT_BINDS)

@@ -20,9 +20,10 @@ from quizapp.extensions import db
 
 # A real hash to compare against when the login is unknown, so both paths cost the same.
 _DUMMY_HASH: dict[str, str] = {}
-# scrypt costs about 0.1 s of CPU: one at a time per worker process, one more waiting, so a
-# gthread worker (4 threads) keeps two threads and most of the CPU for answer saves.
-_LOGIN_LINE = threading.BoundedSemaphore(2)
+# scrypt costs about 0.1 s of CPU: one check at a time per worker process, on a niced thread,
+# and LOGIN_LINE logins in this process's line in all (the one being checked included), each
+# holding a request thread; "busy, retry" beyond. Sized by create_app (set_login_line).
+_LOGIN_LINE = threading.BoundedSemaphore(3)
 
 
 def normalise_login(login: str) -> str:
@@ -103,6 +104,13 @@ def _check_password(stored: str, password: str) -> bool:
         return _HASHER.submit(check_password_hash, stored, password).result()
     finally:
         _LOGIN_LINE.release()
+
+
+def set_login_line(places: int) -> None:
+    """Let `places` logins into this process's line; keep it below the worker's threads, so
+    a login rush leaves threads for the answer saves of people already in a round."""
+    global _LOGIN_LINE
+    _LOGIN_LINE = threading.BoundedSemaphore(places)
 
 
 def _lower_priority() -> None:

@@ -12,6 +12,9 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 
 MAX_ROWS = 200_000
+# Control characters other than tab and line breaks: no name or code holds one, a worksheet
+# cannot, and PostgreSQL refuses NUL in text outright.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -106,6 +109,7 @@ def read_table(
 def _table(raw_rows, aliases: dict[str, str], required: tuple[str, ...]) -> Table:
     header_row, positions, ignored = None, {}, []
     rows: list[TableRow] = []
+    problems: list[RowProblem] = []
     for number, cells in raw_rows:
         if all(cell_text(c) is None for c in cells):
             continue
@@ -121,7 +125,20 @@ def _table(raw_rows, aliases: dict[str, str], required: tuple[str, ...]) -> Tabl
             column: (cells[index] if index < len(cells) else None)
             for column, index in positions.items()
         }
+        problems += [
+            RowProblem(
+                number,
+                _l(
+                    "Column %(column)s holds a control character (such as NUL): delete it.",
+                    column=column,
+                ),
+            )
+            for column, value in values.items()
+            if isinstance(value, str) and CONTROL_CHARACTERS.search(value)
+        ]
         rows.append(TableRow(number, values))
+    if problems:
+        raise TableError(problems)
     if header_row is None:
         raise TableError([RowProblem(None, _l("The sheet is empty: no header row, no data."))])
     if not rows:
