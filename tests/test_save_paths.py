@@ -19,6 +19,7 @@ CASES = {
     "an option twice": (422, None),
     "an option id that is not a number": (422, None),
     "a revision someone saved after": (409, "stale_revision"),
+    "a revision that is not a number": (422, None),
     "a cookie from before logging out everywhere": (401, None),
     "a submitted attempt": (409, "attempt_closed"),
     "after the deadline and its grace": (409, "deadline_passed"),
@@ -107,6 +108,8 @@ def test_a_refused_save_changes_nothing(app, client, attempt, clock, case):
         payload["option_ids"] = options * 2
     elif case == "an option id that is not a number":
         payload["option_ids"] = [str(options[0])]
+    elif case == "a revision that is not a number":
+        payload["revision"] = False
     elif case == "a revision someone saved after":
         payload["revision"] = 0
         second_tab = {"option_ids": [single["options"][1]["id"]], "revision": 0}

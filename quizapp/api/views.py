@@ -194,7 +194,7 @@ def answer(attempt_id: int, question_id: int):
     body = json_body()
     base_revision = body.get("revision")
     if base_revision is not None and (
-        not isinstance(base_revision, int) or not 0 <= base_revision < 2**31
+        type(base_revision) is not int or not 0 <= base_revision < 2**31  # true is not 1
     ):
         raise Invalid("revision must be a whole number.")
     saved = save_answer(

@@ -164,6 +164,8 @@ def start_attempt(
         .where(Attempt.user_id == user.id, Attempt.round_id == round_.id)
     )
     if used >= round_.max_attempts:
+        if started := _started_meanwhile(user, round_):
+            return started, False
         raise Conflict(
             _l("You have used all %(n)s attempts for this round.", n=round_.max_attempts),
             code="attempt_limit",
@@ -175,6 +177,8 @@ def start_attempt(
         .where(Attempt.user_id == user.id, Attempt.round_id == round_.id, Attempt.day == day)
     )
     if round_.daily_limit and used_today >= round_.daily_limit:
+        if started := _started_meanwhile(user, round_):
+            return started, False
         raise Conflict(
             _l(
                 "You have used all %(n)s attempts allowed today; come back tomorrow.",
@@ -216,6 +220,13 @@ def start_attempt(
             ) from None
         return current, False
     return attempt, True
+
+
+def _started_meanwhile(user: User, round_: Round) -> Attempt | None:
+    """The attempt a simultaneous Start of this person's began after this one looked for one
+    in progress (on PostgreSQL each statement sees what was committed before it): that press
+    resumes it rather than being told the attempts are used up."""
+    return in_progress_attempt(user, round_)
 
 
 def _draw_questions(round_: Round, rng: random.Random) -> list[dict]:
