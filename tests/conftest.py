@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from quizapp import create_app
+from quizapp.auth import services as auth_services
 from quizapp.auth.models import Role, Unit, User
 from quizapp.auth.services import hash_password
 from quizapp.banks.models import Category, QuestionBank
@@ -20,7 +21,7 @@ from quizapp.banks.services import import_bank
 from quizapp.clock import FrozenClock
 from quizapp.config import TestConfig
 from quizapp.contests.models import Contest, Round, RoundDraw
-from quizapp.extensions import cache, db
+from quizapp.extensions import cache, db, limiter
 from tests.live_server import free_port
 
 DATA = Path(__file__).parent / "data"
@@ -175,6 +176,34 @@ def make_round(ctx, bank):
         return round_
 
     return make
+
+
+@pytest.fixture
+def host(app):
+    """Another app process over the same database (a worker, or a host behind nginx)."""
+    made = []
+    # Flask-Limiter keeps its storage on the one module-level Limiter, which each new app's
+    # init_app takes over, and each app sizes the process's login line: give both back to the
+    # session's app afterwards.
+    limiter_state = dict(limiter.__dict__)
+    login_line = auth_services._LOGIN_LINE
+
+    def make(**config):
+        settings = {key: app.config[key] for key in app.config if key.isupper()}
+        made.append(create_app({**settings, "CLOCK": FrozenClock(START), **config}))
+        return made[-1]
+
+    yield make
+    for each in made:  # close what each opened: pooled connections, Redis clients
+        with each.app_context():
+            db.engine.dispose()
+            for name in ("_write_client", "_read_client"):
+                client = getattr(cache.cache, name, None)
+                if client is not None:
+                    client.close()
+    limiter.__dict__.clear()
+    limiter.__dict__.update(limiter_state)
+    auth_services._LOGIN_LINE = login_line
 
 
 def api_login(client, login: str, password: str = "secret123") -> str:

@@ -79,6 +79,11 @@ def test_an_unknown_login_hashes_on_the_hashing_thread_too(client, monkeypatch):
     assert seen and all(name.startswith("password-hash") for name in seen)
 
 
+def test_the_login_line_is_sized_by_the_config(host):
+    host(LOGIN_LINE=5)
+    assert services._LOGIN_LINE._value == 5
+
+
 @pytest.mark.parametrize("places", [0, "three", 2.5])
 def test_a_login_line_that_is_not_a_whole_number_stops_the_start(app, places):
     with pytest.raises(RuntimeError, match="QUIZAPP_LOGIN_LINE"):

@@ -168,12 +168,12 @@ def test_xlsx_roster(ctx, units, clock):
             ],
         ),
         (
-            "full_name,unit_code,login\nAn\x00,VP,an\nBình,VP,binh\x0c\n",
+            "Họ và tên,Mã đơn vị,Tên đăng nhập\nAn\x00,VP,an\nBình,VP,binh\x0c\n",
             [
-                "roster.csv: row 2: Column full_name holds a control character (such as NUL): "
+                "roster.csv: row 2: Column 'Họ và tên' holds a control character (such as NUL): "
                 "delete it.",
-                "roster.csv: row 3: Column login holds a control character (such as NUL): "
-                "delete it.",
+                "roster.csv: row 3: Column 'Tên đăng nhập' holds a control character (such as "
+                "NUL): delete it.",
             ],
         ),
         ("", ["roster.csv: The sheet is empty: no header row, no data."]),

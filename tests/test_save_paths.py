@@ -13,14 +13,15 @@ from quizapp.extensions import db
 from tests.conftest import api_login
 
 CASES = {
-    "another person's attempt": (404, None),
+    "another person's attempt": (404, "not_found"),
+    "a question not in this attempt": (404, "not_found"),
     "an option of another question": (422, "unknown_option"),
     "two options for a single-answer question": (422, "single_answer"),
     "an option twice": (422, None),
     "an option id that is not a number": (422, None),
     "a revision someone saved after": (409, "stale_revision"),
     "a revision that is not a number": (422, None),
-    "a cookie from before logging out everywhere": (401, None),
+    "a cookie from before logging out everywhere": (401, "unauthorized"),
     "a submitted attempt": (409, "attempt_closed"),
     "after the deadline and its grace": (409, "deadline_passed"),
 }
@@ -70,16 +71,21 @@ def answer_row(app, question_id: int) -> tuple[list, int]:
         return answer.selected, answer.revision
 
 
-def test_an_accepted_save_is_one_statement_on_postgresql(app, client, attempt):
+@pytest.mark.parametrize("save", ["one option", "two options", "none (cleared)", "on a revision"])
+def test_an_accepted_save_is_one_statement_on_postgresql(app, client, attempt, save):
     body, token = attempt
-    question = body["questions"][0]
-    option = question["options"][1]["id"]
+    question = next(q for q in body["questions"] if q["multiple"] == (save == "two options"))
+    options = [option["id"] for option in question["options"]]
+    chosen = {"two options": options[:2], "none (cleared)": []}.get(save, options[1:2])
+    payload: dict = {"option_ids": chosen}
+    if save == "on a revision":
+        payload["revision"] = 0
     path = f"/api/v1/attempts/{body['id']}/answers/{question['id']}"
     with statements(app) as seen:
-        response = put(app, client, path, {"option_ids": [option]}, token)
+        response = put(app, client, path, payload, token)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["revision"] == 1
-    assert answer_row(app, question["id"]) == ([option], 1)
+    assert answer_row(app, question["id"]) == (sorted(chosen), 1)
     kinds = [statement.split()[0] for statement in seen if statement != "BEGIN"]
     if db.engine.dialect.name == "postgresql":
         assert kinds == ["UPDATE"], seen
@@ -95,11 +101,14 @@ def test_a_refused_save_changes_nothing(app, client, attempt, clock, case):
     other = next(q for q in body["questions"] if q["id"] != single["id"])
     options = [single["options"][0]["id"]]
     payload: dict = {"option_ids": options}
+    target = single["id"]
     writer = client
     if case == "another person's attempt":
         writer = app.test_client()
         with app.app_context():
             token = api_login(writer, "binh@example.vn")
+    elif case == "a question not in this attempt":
+        target = max(q["id"] for q in body["questions"]) + 1000
     elif case == "an option of another question":
         payload["option_ids"] = [other["options"][0]["id"]]
     elif case == "two options for a single-answer question":
@@ -130,7 +139,7 @@ def test_a_refused_save_changes_nothing(app, client, attempt, clock, case):
         clock.advance(minutes=10, seconds=16)
     before = answer_row(app, single["id"])
 
-    response = put(app, writer, f"{url}/answers/{single['id']}", payload, token)
+    response = put(app, writer, f"{url}/answers/{target}", payload, token)
 
     status, code = CASES[case]
     assert response.status_code == status, response.get_json()

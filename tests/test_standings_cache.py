@@ -1,41 +1,14 @@
 """Cached leaderboards: a result shows at once, an unsignalled change waits for the cache, and
 with Redis every host shares the boards and sees each other's results."""
 
-import pytest
 from sqlalchemy import update
 
-from quizapp import create_app
 from quizapp.attempts.models import RoundResult
 from quizapp.contests.models import Round
 from quizapp.contests.standings import cached_standings
-from quizapp.extensions import cache, db, limiter
-from tests.conftest import START, FrozenClock
+from quizapp.extensions import cache, db
+from tests.conftest import START
 from tests.test_standings_chain import add_attempt
-
-
-@pytest.fixture
-def host(app):
-    """Another app process over the same database (a worker, or a host behind nginx)."""
-    made = []
-    # Flask-Limiter keeps its storage on the one module-level Limiter, which each new app's
-    # init_app takes over: give it back to the session's app afterwards.
-    limiter_state = dict(limiter.__dict__)
-
-    def make(**config):
-        settings = {key: app.config[key] for key in app.config if key.isupper()}
-        made.append(create_app({**settings, "CLOCK": FrozenClock(START), **config}))
-        return made[-1]
-
-    yield make
-    for each in made:  # close what each opened: pooled connections, Redis clients
-        with each.app_context():
-            db.engine.dispose()
-            for name in ("_write_client", "_read_client"):
-                client = getattr(cache.cache, name, None)
-                if client is not None:
-                    client.close()
-    limiter.__dict__.clear()
-    limiter.__dict__.update(limiter_state)
 
 
 def board(round_, clock) -> list[tuple[str, int]]:

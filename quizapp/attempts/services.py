@@ -467,14 +467,15 @@ def _save_in_one_statement(
     user: User | ClaimedUser,
     attempt_id: int,
     question_id: int,
-    option_ids,
+    option_ids: list,
     now: datetime,
     *,
     base_revision: int | None,
 ) -> int | None:
     """The new revision when the one-statement save applied (PostgreSQL); otherwise None."""
+    user_id, session_epoch = user.id, user.session_epoch  # may load an expired User
     if db.session().in_transaction() or db.engine.dialect.name != "postgresql":
-        return None
+        return None  # the statement must not wait for a lock this session holds
     if not (
         isinstance(option_ids, list)
         and all(type(option) is int and 0 < option < 2**31 for option in option_ids)
@@ -484,8 +485,8 @@ def _save_in_one_statement(
     params = {
         "attempt_id": attempt_id,
         "question_id": question_id,
-        "user_id": user.id,
-        "session_epoch": user.session_epoch,
+        "user_id": user_id,
+        "session_epoch": session_epoch,
         "selected": sorted(option_ids),
         "option_ids": option_ids,
         "count": len(option_ids),

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
+from quizapp.config import Config
 from quizapp.errors import Conflict, Invalid
 from quizapp.extensions import db
 
@@ -23,7 +24,7 @@ _DUMMY_HASH: dict[str, str] = {}
 # scrypt costs about 0.1 s of CPU: one check at a time per worker process, on a niced thread,
 # and LOGIN_LINE logins in this process's line in all (the one being checked included), each
 # holding a request thread; "busy, retry" beyond. Sized by create_app (set_login_line).
-_LOGIN_LINE = threading.BoundedSemaphore(3)
+_LOGIN_LINE = threading.BoundedSemaphore(Config.LOGIN_LINE)
 
 
 def normalise_login(login: str) -> str:

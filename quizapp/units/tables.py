@@ -110,12 +110,14 @@ def _table(raw_rows, aliases: dict[str, str], required: tuple[str, ...]) -> Tabl
     header_row, positions, ignored = None, {}, []
     rows: list[TableRow] = []
     problems: list[RowProblem] = []
+    labels: dict[str, str | None] = {}  # each column's header as the file spells it
     for number, cells in raw_rows:
         if all(cell_text(c) is None for c in cells):
             continue
         if header_row is None:
             header_row = number
             positions, ignored = _header(number, cells, aliases, required)
+            labels = {column: cell_text(cells[index]) for column, index in positions.items()}
             continue
         if len(rows) >= MAX_ROWS:
             raise TableError(
@@ -129,8 +131,8 @@ def _table(raw_rows, aliases: dict[str, str], required: tuple[str, ...]) -> Tabl
             RowProblem(
                 number,
                 _l(
-                    "Column %(column)s holds a control character (such as NUL): delete it.",
-                    column=column,
+                    "Column %(column)r holds a control character (such as NUL): delete it.",
+                    column=labels[column],
                 ),
             )
             for column, value in values.items()
