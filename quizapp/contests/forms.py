@@ -1,6 +1,5 @@
 """Forms for the organizer's contest and round pages, and the participant's contest password."""
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -35,6 +34,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
+from quizapp.text import CONTROL_CHARACTERS
+
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCAL_FORMAT = "%d/%m/%Y %H:%M"
 RANKING_CHOICES = [
@@ -46,12 +47,9 @@ RANKING_CHOICES = [
 DEFAULT_CHAIN = ["score", "prediction", "duration", "submitted_at"]
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _without_control_characters(value):
     """Typed text never carries control characters (PostgreSQL refuses NUL outright)."""
-    return _CONTROL.sub("", value) if isinstance(value, str) else value
+    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
 
 
 class CatalogTranslations:

@@ -1,16 +1,15 @@
 """The contest file (`contests create FILE.yaml`): its schema, checked with line numbers."""
 
-import re
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from quizapp.text import CONTROL_CHARACTERS
 from quizapp.yamlfile import LinedYAML, YAMLFileError, load_lined_yaml
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RankingStep = Literal["score", "prediction", "duration", "submitted_at", "attempt_id"]
 
 
@@ -21,7 +20,7 @@ class Strict(BaseModel):
     @classmethod
     def no_control_characters(cls, value):
         texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and CONTROL.search(text) for text in texts):
+        if any(isinstance(text, str) and CONTROL_CHARACTERS.search(text) for text in texts):
             raise ValueError("control characters (such as NUL) are not allowed")
         return value
 

@@ -11,10 +11,9 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from quizapp.text import CONTROL_CHARACTERS
+
 MAX_ROWS = 200_000
-# Control characters other than tab and line breaks: no name or code holds one, a worksheet
-# cannot, and PostgreSQL refuses NUL in text outright.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
