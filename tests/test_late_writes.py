@@ -107,26 +107,27 @@ def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, 
     headers = {"X-CSRFToken": api_login(client, "an@example.vn")}
     db.session.remove()  # the test's own session must not hold SQLite's locks
     seen = {}
-    draw = services._draw_questions
 
-    def drawing(*args):
-        seen["while drawing"] = write_lock_is_free()
-        another_worker_writes()
-        return draw(*args)
+    def meanwhile(label, function):
+        """`function`, noting whether the write lock is free and letting another worker write."""
 
-    monkeypatch.setattr(services, "_draw_questions", drawing)
+        def watched(*args):
+            seen[label] = write_lock_is_free()
+            another_worker_writes()
+            return function(*args)
+
+        return watched
+
+    monkeypatch.setattr(
+        services, "_draw_questions", meanwhile("while drawing", services._draw_questions)
+    )
     started = client.post(f"/api/v1/rounds/{round_id}/attempts", headers=headers)
     assert started.status_code == 201, started.get_json()
     attempt = started.get_json()
 
-    validate = services._validate_selection
-
-    def validating(*args):
-        seen["while saving"] = write_lock_is_free()
-        another_worker_writes()
-        return validate(*args)
-
-    monkeypatch.setattr(services, "_validate_selection", validating)
+    monkeypatch.setattr(
+        services, "_validate_selection", meanwhile("while saving", services._validate_selection)
+    )
     question = attempt["questions"][0]
     path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
     saved = client.put(path, json={"option_ids": [question["options"][0]["id"]]}, headers=headers)

@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from quizapp.attempts.models import Attempt
@@ -44,9 +45,15 @@ def test_simultaneous_starts_make_one_attempt(app, make_user, make_round):
     assert {attempt for _, attempt in answers} == {attempt_id}
 
 
-def test_simultaneous_starts_never_pass_the_attempt_limit(app, make_user, make_round, clock):
-    """Start reads its counts before taking the write lock; the limit still holds under a race."""
-    round_ = make_round(max_attempts=2)
+@pytest.mark.parametrize(
+    "limits", [{"max_attempts": 2}, {"max_attempts": 5, "daily_limit": 2}], ids=["round", "day"]
+)
+def test_simultaneous_starts_never_pass_the_attempt_limit(
+    app, make_user, make_round, clock, limits
+):
+    """Start reads its counts before taking the write lock; the limit still holds under a race,
+    and no press is told the attempts are used up by the attempt another press just began."""
+    round_ = make_round(**limits)
     user = make_user("an@example.vn")
     first, _ = start_attempt(user, round_, clock.at)
     submit_attempt(user, first.id, clock.at)

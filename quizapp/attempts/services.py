@@ -158,34 +158,33 @@ def start_attempt(
     if not user_may_enter(user, round_.contest):
         raise NotFound(_l("No such round."))
 
-    used = db.session.scalar(
-        select(func.count())
-        .select_from(Attempt)
-        .where(Attempt.user_id == user.id, Attempt.round_id == round_.id)
-    )
+    day = local_day(now)
+    used, used_today = db.session.execute(
+        select(func.count(), func.count().filter(Attempt.day == day)).where(
+            Attempt.user_id == user.id, Attempt.round_id == round_.id
+        )
+    ).one()
+    refusal = None
     if used >= round_.max_attempts:
-        if started := _started_meanwhile(user, round_):
-            return started, False
-        raise Conflict(
+        refusal = Conflict(
             _l("You have used all %(n)s attempts for this round.", n=round_.max_attempts),
             code="attempt_limit",
         )
-    day = local_day(now)
-    used_today = db.session.scalar(
-        select(func.count())
-        .select_from(Attempt)
-        .where(Attempt.user_id == user.id, Attempt.round_id == round_.id, Attempt.day == day)
-    )
-    if round_.daily_limit and used_today >= round_.daily_limit:
-        if started := _started_meanwhile(user, round_):
-            return started, False
-        raise Conflict(
+    elif round_.daily_limit and used_today >= round_.daily_limit:
+        refusal = Conflict(
             _l(
                 "You have used all %(n)s attempts allowed today; come back tomorrow.",
                 n=round_.daily_limit,
             ),
             code="daily_limit",
         )
+    if refusal is not None:
+        # A simultaneous Start of this person's may have begun an attempt after the look for
+        # one in progress above (on PostgreSQL each statement sees what was committed before
+        # it): this press resumes that attempt rather than being told the attempts are used up.
+        if (started := in_progress_attempt(user, round_)) is not None:
+            return started, False
+        raise refusal
 
     attempt = Attempt(
         user_id=user.id,
@@ -220,13 +219,6 @@ def start_attempt(
             ) from None
         return current, False
     return attempt, True
-
-
-def _started_meanwhile(user: User, round_: Round) -> Attempt | None:
-    """The attempt a simultaneous Start of this person's began after this one looked for one
-    in progress (on PostgreSQL each statement sees what was committed before it): that press
-    resumes it rather than being told the attempts are used up."""
-    return in_progress_attempt(user, round_)
 
 
 def _draw_questions(round_: Round, rng: random.Random) -> list[dict]:
@@ -356,14 +348,14 @@ _SAVE_ON_REVISION = _SAVE.where(_ANSWERS.c.revision == bindparam("seen_revision"
 # save sees the submitted status.
 _ONE_STATEMENT_SAVE = """
 UPDATE answers
-SET selected = CAST(:selected AS json), saved_at = :now, revision = answers.revision + 1
+SET selected = :selected, saved_at = :now, revision = answers.revision + 1
 FROM attempt_questions AS aq
 WHERE answers.attempt_question_id = aq.id
   AND aq.attempt_id = :attempt_id AND aq.question_id = :question_id {revision_check}
   AND (aq.snapshot ->> 'kind' = :multiple OR :count <= 1)
   AND :count = (
       SELECT count(*) FROM json_array_elements(aq.snapshot -> 'options') AS option
-      WHERE (option ->> 'id')::integer = ANY(CAST(:option_ids AS integer[])))
+      WHERE (option ->> 'id')::integer = ANY(:option_ids))
   AND EXISTS (
       SELECT FROM attempts
       JOIN users ON users.id = attempts.user_id
@@ -473,8 +465,10 @@ def _save_in_one_statement(
     base_revision: int | None,
 ) -> int | None:
     """The new revision when the one-statement save applied (PostgreSQL); otherwise None."""
+    if db.engine.dialect.name != "postgresql":
+        return None
     user_id, session_epoch = user.id, user.session_epoch  # may load an expired User
-    if db.session().in_transaction() or db.engine.dialect.name != "postgresql":
+    if db.session().in_transaction():
         return None  # the statement must not wait for a lock this session holds
     if not (
         isinstance(option_ids, list)

@@ -27,7 +27,6 @@ from quizapp.contests.schema import (
     RoundSpec,
     parse_contest_file,
 )
-from quizapp.contests.standings import results_changed
 from quizapp.errors import Invalid, NotFound, ServiceError
 from quizapp.extensions import db
 
@@ -567,7 +566,6 @@ def update_contest(
         old["password"], new["password"] = before["password"], "changed" if spec.password else False
     if old or new:
         record("contest.update", user=actor, target=contest.slug, before=old, after=new)
-    results_changed(*(r.id for r in contest.rounds))  # the jury is not ranked: boards change
     db.session.commit()
     return list(new)
 

@@ -153,7 +153,7 @@ def record_result(attempt: Attempt) -> None:
         prediction_error=prediction_error(attempt.prediction, round_.prediction_actual),
     )
     fields = {name: getattr(entry, name) for name in _Entry.__dataclass_fields__}
-    results_changed(round_.id)
+    _results_changed(round_.id)
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.session.get_bind().dialect.name]
     inserted = db.session.execute(
         dialect.insert(RoundResult)
@@ -216,7 +216,7 @@ def rebuild_results(round_: Round) -> None:
         .subquery()
     )
     columns = [c for c in picked.c if c.name != "pick"]
-    results_changed(round_.id)
+    _results_changed(round_.id)
     db.session.execute(delete(RoundResult).where(RoundResult.round_id == round_.id))
     db.session.execute(
         insert(RoundResult).from_select(
@@ -304,10 +304,11 @@ def cached_standings(round_: Round, now: datetime, limit: int = 100) -> list[Sta
     """`standings` for the leaderboards, from the cache (extensions.cache) when it can.
 
     A board is kept for STANDINGS_CACHE_SECONDS under its round's results version, which every
-    commit that changes the round's results (or its contest) raises: the next look reads the
-    database again. With Redis the version and the boards are shared by every worker and host;
-    in memory, another process's change shows within STANDINGS_CACHE_SECONDS. Exports and
-    reports read `standings` itself.
+    commit that changes the round's results raises: the next look reads the database again.
+    (The ranking chain is fixed once a round has results; a renamed person or unit shows
+    within STANDINGS_CACHE_SECONDS.) With Redis the version and the boards are shared by
+    every worker and host; in memory, another process's change shows within
+    STANDINGS_CACHE_SECONDS. Exports and reports read `standings` itself.
     """
     seconds = current_app.config["STANDINGS_CACHE_SECONDS"]
     if not seconds:
@@ -321,7 +322,7 @@ def cached_standings(round_: Round, now: datetime, limit: int = 100) -> list[Sta
     return rows
 
 
-def results_changed(*round_ids: int) -> None:
+def _results_changed(*round_ids: int) -> None:
     """These rounds' boards are stale once the current transaction commits."""
     db.session.info.setdefault(_CHANGED, set()).update(round_ids)
 
