@@ -19,19 +19,34 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Set on every response unless the view set them itself.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
+        # One pass over the headers already set (every answer save goes through here; a
+        # setdefault per header scans them each time).
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        present = {name.lower() for name, _value in headers.items()}
+        wanted = SECURITY_HEADERS
         if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if response.mimetype == "application/json" or "Set-Cookie" in headers:
-            headers.setdefault("Cache-Control", "no-store")
+            wanted = (*wanted, HSTS)
+        for name, value in wanted:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if "cache-control" not in present and (
+            response.mimetype == "application/json" or "set-cookie" in present
+        ):
+            headers.add("Cache-Control", "no-store")
         return response
 
 

@@ -1,5 +1,6 @@
 """Fixtures: one app per session on a migrated database, cleaned between tests; a movable clock."""
 
+import copy
 import os
 import shutil
 import socket
@@ -186,6 +187,9 @@ def host(app):
     # init_app takes over, and each app sizes the process's login line: give both back to the
     # session's app afterwards.
     limiter_state = dict(limiter.__dict__)
+    # init_app replaces the limit manager's default and application limits in place: keep a
+    # copy of the session's manager, whose lists are left as they were.
+    limiter_state["limit_manager"] = copy.copy(limiter.limit_manager)
     login_line = auth_services._LOGIN_LINE
 
     def make(**config):

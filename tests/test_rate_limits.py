@@ -6,6 +6,7 @@ import pytest
 from limits import parse
 
 from quizapp.extensions import limiter
+from tests.conftest import api_login
 from tests.live_server import LiveServer
 
 OFFICE = "203.0.113.7"  # one NAT address for a whole department (TEST-NET-3, never contacted)
@@ -111,6 +112,30 @@ def test_logging_in_and_out_many_times_is_never_limited(app, make_user):
         with app.app_context():
             logout = client.post("/api/v1/logout", headers={"X-CSRFToken": token})
         assert logout.status_code == 200
+
+
+def test_no_rate_limit_refuses_an_answer(host, make_user, make_round):
+    """An operator's default limit stops other API calls; saving an answer is never refused."""
+    worker = host(RATELIMIT_DEFAULT="3 per minute")
+    make_user("an@example.vn")
+    round_ = make_round()
+    client = worker.test_client()
+
+    def call(method, path, **kwargs):
+        with worker.app_context():  # a g of its own, as each request has in production
+            return client.open(path, method=method, headers={"X-CSRFToken": token}, **kwargs)
+
+    with worker.app_context():
+        token = api_login(client, "an@example.vn")
+    attempt = call("POST", f"/api/v1/rounds/{round_.id}/attempts").get_json()
+    question = attempt["questions"][0]
+    path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
+    for option in question["options"] * 3:
+        saved = call("PUT", path, json={"option_ids": [option["id"]]})
+        assert saved.status_code == 200, saved.get_json()
+    # A default limit counts each route apart: the nine saves above went three times over it.
+    reads = [call("GET", f"/api/v1/attempts/{attempt['id']}").status_code for _ in range(4)]
+    assert reads == [200, 200, 200, 429]
 
 
 # --- Redis: several worker processes share one set of counters -----------------------------

@@ -16,6 +16,20 @@ def test_security_headers_on_pages_and_api(client):
         assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_a_header_the_view_set_is_kept_once(host):
+    app = host()
+
+    @app.get("/framed")
+    def framed():
+        return {"ok": True}, 200, {"X-Frame-Options": "SAMEORIGIN", "Cache-Control": "max-age=60"}
+
+    headers = app.test_client().get("/framed").headers
+    assert headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert headers.getlist("Cache-Control") == ["max-age=60"]
+    assert headers["X-Content-Type-Options"] == "nosniff"  # the others are still added
+    assert app.test_client().get("/healthz").headers.getlist("Cache-Control") == ["no-store"]
+
+
 def test_pages_carry_no_inline_script(client, make_user, make_round):
     make_user("an@example.vn")
     round_ = make_round()

@@ -32,7 +32,7 @@ from quizapp.contests.services import (
 from quizapp.contests.standings import cached_standings
 from quizapp.database import reads_first
 from quizapp.errors import Invalid, NotFound, Unauthorized, error_response
-from quizapp.extensions import csrf
+from quizapp.extensions import csrf, limiter
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(blueprint)  # checked in api_login_required, after the login: 401 comes before 400
@@ -182,6 +182,12 @@ def attempt_json(attempt) -> dict:
     if not attempt.is_in_progress:
         data["result"] = result_json(result_of(attempt))
     return data
+
+
+@limiter.request_filter
+def answers_are_never_limited() -> bool:
+    """No rate limit refuses an answer; and the hot path skips resolving the limits per save."""
+    return request.endpoint == "api.answer"
 
 
 @blueprint.put("/attempts/<id:attempt_id>/answers/<id:question_id>")
