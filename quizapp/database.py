@@ -76,6 +76,13 @@ def begin_writing(session) -> None:
     g.quizapp_writing = True  # after the commit above, which ends what the flag covered
 
 
+def begin_writing_aside(connection) -> None:
+    """`begin_writing` for a Core connection of its own, outside the ORM session (SQLite: the
+    read transaction is swapped for a queued write one in place, unless it began as one)."""
+    if connection.dialect.name == "sqlite":
+        connection.connection.dbapi_connection.begin_writing_in_place()
+
+
 class QueuedWriterConnection(sqlite3.Connection):
     """A SQLite connection whose writers queue on a lock file instead of SQLite's busy handler.
 
@@ -98,6 +105,7 @@ class QueuedWriterConnection(sqlite3.Connection):
         self._lock_path = None if in_memory else path.removeprefix("file:") + "-writers.lock"
         self._lock_file = None
         self._locked = False
+        self._immediate = False  # in a transaction begun IMMEDIATE (a write)
 
     def begin_immediate(self) -> None:
         if self._lock_path is not None and not getattr(self._held, "locked", False):
@@ -110,14 +118,18 @@ class QueuedWriterConnection(sqlite3.Connection):
         except BaseException:
             self._release()
             raise
+        self._immediate = True
 
     def begin_writing_in_place(self) -> None:
         """End this connection's read transaction and begin a write one in its place."""
+        if self._immediate and self.in_transaction:
+            return  # a write already
         if self.in_transaction:
             self.execute("COMMIT")  # a read: nothing to write, the snapshot is let go
         self.begin_immediate()
 
     def _release(self) -> None:
+        self._immediate = False
         if self._locked:
             self._locked = self._held.locked = False
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from quizapp.attempts import services
-from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
+from quizapp.attempts.models import Answer, Attempt, AttemptStatus, RoundResult
 from quizapp.attempts.services import close_expired, start_attempt
 from quizapp.auth.models import User
 from quizapp.database import begin_writing
@@ -149,3 +149,38 @@ def test_begin_writing_with_unflushed_changes_still_writes_under_the_lock(app, m
         db.session.commit()
     db.session.remove()
     assert db.session.get(User, user_id).full_name == "Nguyễn Văn Đổi"
+
+
+@SQLITE_ONLY
+def test_a_submit_between_a_saves_read_and_its_update_wins(app, make_user, make_round, monkeypatch):
+    """Another worker submits after the save read the attempt as in progress: the save's UPDATE
+    applies nothing, the answer is 409 "attempt_closed", and the saved answer stays as it was."""
+    round_id = make_round().id
+    make_user("an@example.vn")
+    client = app.test_client()
+    headers = {"X-CSRFToken": api_login(client, "an@example.vn")}
+    db.session.remove()  # the test's own session must not hold SQLite's locks
+    with app.app_context():
+        attempt = client.post(f"/api/v1/rounds/{round_id}/attempts", headers=headers).get_json()
+    validate = services._validate_selection
+
+    def submitted_meanwhile(*args):
+        with db.engine.connect() as other:
+            other.execute(
+                text("UPDATE attempts SET status = :closed WHERE id = :id"),
+                {"closed": AttemptStatus.SUBMITTED.value, "id": attempt["id"]},
+            )
+            other.commit()
+        return validate(*args)
+
+    monkeypatch.setattr(services, "_validate_selection", submitted_meanwhile)
+    question = attempt["questions"][0]
+    path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
+    with app.app_context():
+        saved = client.put(
+            path, json={"option_ids": [question["options"][0]["id"]]}, headers=headers
+        )
+    assert saved.status_code == 409, saved.get_json()
+    assert saved.get_json()["error"]["code"] == "attempt_closed"
+    with app.app_context():
+        assert db.session.scalars(select(Answer.revision)).all() == [0] * len(attempt["questions"])
