@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from quizapp.attempts import services
 from quizapp.attempts.models import Answer, AttemptQuestion
 from quizapp.extensions import db
 from tests.conftest import api_login
@@ -71,8 +72,24 @@ def answer_row(app, question_id: int) -> tuple[list, int]:
         return answer.selected, answer.revision
 
 
+@pytest.fixture
+def fast_paths(monkeypatch):
+    """What each fast path of save_answer returned (the new revision, or None to fall back)."""
+    returned: dict[str, list] = {}
+    for name in ("_save_aside", "_save_in_one_statement"):
+        path = getattr(services, name)
+
+        def watched(*args, _path=path, _name=name, **kwargs):
+            revision = _path(*args, **kwargs)
+            returned.setdefault(_name, []).append(revision)
+            return revision
+
+        monkeypatch.setattr(services, name, watched)
+    return returned
+
+
 @pytest.mark.parametrize("save", ["one option", "two options", "none (cleared)", "on a revision"])
-def test_an_accepted_save_is_one_statement_on_postgresql(app, client, attempt, save):
+def test_an_accepted_save_is_one_statement_on_postgresql(app, client, attempt, save, fast_paths):
     body, token = attempt
     question = next(q for q in body["questions"] if q["multiple"] == (save == "two options"))
     options = [option["id"] for option in question["options"]]
@@ -89,8 +106,10 @@ def test_an_accepted_save_is_one_statement_on_postgresql(app, client, attempt, s
     kinds = [statement.split()[0] for statement in seen if statement != "BEGIN"]
     if db.engine.dialect.name == "postgresql":
         assert kinds == ["UPDATE"], seen
-    else:  # the read outside SQLite's write lock, then the UPDATE under it
+        assert fast_paths == {"_save_in_one_statement": [1]}
+    else:  # the read outside SQLite's write lock, then the UPDATE under it, off the ORM session
         assert kinds == ["SELECT", "UPDATE"], seen
+        assert fast_paths == {"_save_aside": [1]}
 
 
 @pytest.mark.parametrize("case", CASES)

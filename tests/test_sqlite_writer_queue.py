@@ -121,3 +121,16 @@ def test_the_lock_of_a_killed_process_is_dropped(database, connect):
         process.kill()
         process.wait()
         process.stdout.close()
+
+
+def test_a_write_already_begun_is_kept_when_asked_to_write_in_place(database, connect):
+    """begin_writing_in_place on a transaction begun IMMEDIATE goes on in it: nothing written
+    so far is committed on the way, and the queue is held throughout."""
+    writer = connect(database)
+    writer.begin_immediate()
+    writer.execute("INSERT INTO saves VALUES (1)")
+    writer.begin_writing_in_place()
+    assert writer.in_transaction and queue_is_held(database)
+    writer.rollback()
+    assert writer.execute("SELECT count(*) FROM saves").fetchone() == (0,)
+    assert not queue_is_held(database)
