@@ -115,7 +115,8 @@ def test_logging_in_and_out_many_times_is_never_limited(app, make_user):
 
 
 def test_no_rate_limit_refuses_an_answer(host, make_user, make_round):
-    """An operator's default limit stops other API calls; saving an answer is never refused."""
+    """An operator's default limit stops other API calls and anonymous floods of the save URL;
+    a logged-in person's answer is never refused."""
     worker = host(RATELIMIT_DEFAULT="3 per minute")
     make_user("an@example.vn")
     round_ = make_round()
@@ -136,6 +137,12 @@ def test_no_rate_limit_refuses_an_answer(host, make_user, make_round):
     # A default limit counts each route apart: the nine saves above went three times over it.
     reads = [call("GET", f"/api/v1/attempts/{attempt['id']}").status_code for _ in range(4)]
     assert reads == [200, 200, 200, 429]
+    anonymous = worker.test_client()
+    floods = []
+    for _ in range(4):
+        with worker.app_context():
+            floods.append(anonymous.put(path, json={"option_ids": []}).status_code)
+    assert floods == [401, 401, 401, 429]
 
 
 # --- Redis: several worker processes share one set of counters -----------------------------

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
@@ -188,7 +188,7 @@ def attempt_json(attempt) -> dict:
 def answers_are_never_limited() -> bool:
     """No rate limit refuses a logged-in person's answer (and the hot path skips resolving the
     limits per save); requests without a session's user still count."""
-    return request.endpoint == "api.answer" and "_user_id" in session
+    return request.endpoint == "api.answer" and claimed_user() is not None
 
 
 @blueprint.put("/attempts/<id:attempt_id>/answers/<id:question_id>")

@@ -40,7 +40,7 @@ from quizapp.contests.services import user_may_enter
 from quizapp.contests.standings import record_result
 from quizapp.database import begin_writing, begin_writing_aside
 from quizapp.db_types import UTCDateTime
-from quizapp.errors import Conflict, Invalid, NotFound, Unauthorized
+from quizapp.errors import Conflict, Invalid, NotFound, ServiceError, Unauthorized
 from quizapp.extensions import db
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -393,10 +393,13 @@ def save_answer(
     tab or a replayed request gets 409 and changes nothing). `user` may be the session's
     unchecked claim: its session epoch is checked here, against the attempt's owner.
     """
-    fast_path = _save_aside if db.engine.dialect.name == "sqlite" else _save_in_one_statement
-    revision = fast_path(
-        user, attempt_id, question_id, option_ids, now, base_revision=base_revision
-    )
+    revision = None
+    claim = (user.id, user.session_epoch)  # an expired User is read (a transaction) here, first
+    if not (db.session.registry.has() and db.session().in_transaction()):
+        # The fast path works on a connection of its own, so never while this request's
+        # session holds a transaction: it could hold a lock the fast path would wait for.
+        fast_path = _save_aside if db.engine.dialect.name == "sqlite" else _save_in_one_statement
+        revision = fast_path(user, attempt_id, question_id, option_ids, now, base_revision)
     if revision is not None:
         return SavedAnswer(saved_at=now, revision=revision)
     # Here a refusal is explained, or the save is made inside the request's own transaction.
@@ -404,26 +407,19 @@ def save_answer(
     row = connection.execute(
         _SAVE_TARGET, {"attempt_id": attempt_id, "question_id": question_id}
     ).one_or_none()
-    if row is None or row.user_id != user.id:
-        raise NotFound(_l("No such attempt or question."))
-    if row.session_epoch != user.session_epoch:  # logged out since (everywhere)
-        raise Unauthorized(_l("Log in first."))
-    if row.status != AttemptStatus.IN_PROGRESS:
-        raise Conflict(
-            _l("This attempt has been submitted; answers can no longer change."),
-            code="attempt_closed",
-        )
-    if now > row.deadline + timedelta(seconds=row.grace_seconds):
-        # Close it under the row lock, as submit does: two late saves that both held the shared
-        # lock above and then updated the row would deadlock on PostgreSQL.
-        db.session.rollback()
-        begin_writing(db.session)
-        attempt = db.session.scalar(
-            select(Attempt).where(Attempt.id == attempt_id).with_for_update()
-        )
-        expire_if_overdue(attempt, now)
-        db.session.commit()
-        raise Conflict(_l("Time is up; this answer was not saved."), code="deadline_passed")
+    refusal = _refusal(row, claim, now)
+    if refusal is not None:
+        if refusal.code == "deadline_passed":
+            # Close it under the row lock, as submit does: two late saves that both held the
+            # shared lock above and then updated the row would deadlock on PostgreSQL.
+            db.session.rollback()
+            begin_writing(db.session)
+            attempt = db.session.scalar(
+                select(Attempt).where(Attempt.id == attempt_id).with_for_update()
+            )
+            expire_if_overdue(attempt, now)
+            db.session.commit()
+        raise refusal
 
     selected = _validate_selection(option_ids, row.snapshot)
     # The reads are done; on SQLite the write lock is taken from here to the commit only. A
@@ -438,12 +434,30 @@ def save_answer(
                 _l("This answer was changed elsewhere (another tab or device); reload to see it."),
                 code="stale_revision",
             )
-        raise Conflict(
-            _l("This attempt has been submitted; answers can no longer change."),
-            code="attempt_closed",
-        )
+        raise _attempt_closed()
     db.session.commit()
     return SavedAnswer(saved_at=now, revision=revision)
+
+
+def _refusal(row, claim: tuple[int, int], now: datetime) -> ServiceError | None:
+    """Why a save may not be made to the answer `row` (a `_SAVE_TARGET` row) by the person
+    `claim` (id, session epoch) names: the first rule broken, or None when all hold."""
+    if row is None or row.user_id != claim[0]:
+        return NotFound(_l("No such attempt or question."))
+    if row.session_epoch != claim[1]:  # logged out since (everywhere)
+        return Unauthorized(_l("Log in first."))
+    if row.status != AttemptStatus.IN_PROGRESS:
+        return _attempt_closed()
+    if now > row.deadline + timedelta(seconds=row.grace_seconds):
+        return Conflict(_l("Time is up; this answer was not saved."), code="deadline_passed")
+    return None
+
+
+def _attempt_closed() -> Conflict:
+    return Conflict(
+        _l("This attempt has been submitted; answers can no longer change."),
+        code="attempt_closed",
+    )
 
 
 def _save_statement(target: int, attempt_id: int, selected: list[int], now, base_revision):
@@ -464,26 +478,17 @@ def _save_aside(
     question_id: int,
     option_ids: list,
     now: datetime,
-    *,
     base_revision: int | None,
 ) -> int | None:
     """SQLite: the read and the UPDATE on a connection of their own, outside the ORM session,
     whose life around them costs more than the statements (bench/RESULTS.md). The new revision
     when every rule held and the UPDATE applied; otherwise None, and the two-statement path
     through the session says why."""
-    if db.session.registry.has():
-        return None  # this request's session may hold the write lock: write through it
     with db.engine.connect() as connection:
         row = connection.execute(
             _SAVE_TARGET, {"attempt_id": attempt_id, "question_id": question_id}
         ).one_or_none()
-        if not (
-            row is not None
-            and row.user_id == user.id
-            and row.session_epoch == user.session_epoch
-            and row.status == AttemptStatus.IN_PROGRESS
-            and now <= row.deadline + timedelta(seconds=row.grace_seconds)
-        ):
+        if _refusal(row, (user.id, user.session_epoch), now) is not None:
             return None
         selected = _validate_selection(option_ids, row.snapshot)
         statement, params = _save_statement(row.id, attempt_id, selected, now, base_revision)
@@ -500,13 +505,10 @@ def _save_in_one_statement(
     question_id: int,
     option_ids: list,
     now: datetime,
-    *,
     base_revision: int | None,
 ) -> int | None:
-    """The new revision when the one-statement save applied (PostgreSQL); otherwise None."""
-    user_id, session_epoch = user.id, user.session_epoch  # may load an expired User
-    if db.session.registry.has() and db.session().in_transaction():
-        return None  # the statement must not wait for a lock this session holds
+    """PostgreSQL: the whole save in one autocommitted statement. The new revision when it
+    applied; otherwise None, and the two-statement path through the session says why."""
     if not (
         isinstance(option_ids, list)
         and all(type(option) is int and 0 < option < 2**31 for option in option_ids)
@@ -516,8 +518,8 @@ def _save_in_one_statement(
     params = {
         "attempt_id": attempt_id,
         "question_id": question_id,
-        "user_id": user_id,
-        "session_epoch": session_epoch,
+        "user_id": user.id,
+        "session_epoch": user.session_epoch,
         "selected": sorted(option_ids),
         "option_ids": option_ids,
         "count": len(option_ids),
