@@ -5,10 +5,11 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event
@@ -76,11 +77,53 @@ def begin_writing(session) -> None:
     g.quizapp_writing = True  # after the commit above, which ends what the flag covered
 
 
-def begin_writing_aside(connection) -> None:
-    """`begin_writing` for a Core connection of its own, outside the ORM session (SQLite: the
-    read transaction is swapped for a queued write one in place, unless it began as one)."""
-    if connection.dialect.name == "sqlite":
-        connection.connection.dbapi_connection.begin_writing_in_place()
+class DriverStatement:
+    """A Core statement compiled once for a dialect and run straight on a DBAPI cursor.
+
+    For the answer save on SQLite: around each `Connection.execute` SQLAlchemy builds an
+    execution context, fires events and wraps the result, and that costs more than SQLite's
+    own work (bench/RESULTS.md). The SQL, the order of its parameters and the conversions of
+    their types (dates, JSON, enums) are still SQLAlchemy's, taken from the compiled statement.
+    Statements with expanding (IN) parameters are not supported.
+    """
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self._compiled = compiled
+        self._order = compiled.positiontup  # None: the dialect's parameters go by name
+        self._binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for bind, name in compiled.bind_names.items()
+        }
+        columns = list(getattr(statement, "exported_columns", ()))
+        self._row = namedtuple("Row", [column.key for column in columns])
+        self._columns = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ]
+
+    def first(self, cursor, values: dict):
+        """Run it with `values` (by parameter name): its first row, converted, or None."""
+        params = {}
+        for name, value in self._compiled.construct_params(values).items():
+            process = self._binds.get(name)
+            params[name] = value if process is None else process(value)
+        if self._order is not None:
+            params = [params[name] for name in self._order]
+        cursor.execute(self.sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return self._row._make(
+            value if process is None else process(value)
+            for process, value in zip(self._columns, row, strict=True)
+        )
+
+
+@lru_cache(maxsize=64)
+def driver_statement(statement, dialect) -> DriverStatement:
+    """`statement` (a module-level constant) compiled for `dialect`, once."""
+    return DriverStatement(statement, dialect)
 
 
 class QueuedWriterConnection(sqlite3.Connection):

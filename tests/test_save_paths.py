@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import InvalidRequestError
 
 from quizapp.attempts import services
 from quizapp.attempts.models import Answer, AttemptQuestion
+from quizapp.database import driver_statement
 from quizapp.extensions import db
 from tests.conftest import api_login
 
@@ -30,19 +32,33 @@ CASES = {
 
 @contextmanager
 def statements(app):
-    """The SQL statements the app runs meanwhile (and SQLite's BEGIN of a read)."""
+    """The SQL statements the app runs meanwhile: as the SQLite driver runs them (the save's
+    fast path goes straight to the cursor; BEGIN and COMMIT included), as SQLAlchemy sends them
+    on PostgreSQL."""
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):
         seen.append(statement)
 
+    def trace(dbapi_connection, *_args):
+        dbapi_connection.set_trace_callback(seen.append)
+
+    def untrace(dbapi_connection, *_args):
+        if dbapi_connection is not None:
+            dbapi_connection.set_trace_callback(None)
+
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+    listeners = [(engine, "before_cursor_execute", record)]
+    if engine.dialect.name == "sqlite":
+        listeners = [(engine.pool, "checkout", trace), (engine.pool, "checkin", untrace)]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
 
 
 @pytest.fixture
@@ -103,12 +119,15 @@ def test_an_accepted_save_is_one_statement_on_postgresql(app, client, attempt, s
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["revision"] == 1
     assert answer_row(app, question["id"]) == (sorted(chosen), 1)
-    kinds = [statement.split()[0] for statement in seen if statement != "BEGIN"]
     if db.engine.dialect.name == "postgresql":
-        assert kinds == ["UPDATE"], seen
+        assert [statement.split()[0] for statement in seen] == ["UPDATE"], seen
         assert fast_paths == {"_save_in_one_statement": [1]}
     else:  # the read outside SQLite's write lock, then the UPDATE under it, off the ORM session
-        assert kinds == ["SELECT", "UPDATE"], seen
+        kinds = [
+            statement if statement.startswith("BEGIN") else statement.split()[0]
+            for statement in seen
+        ]
+        assert kinds == ["SELECT", "BEGIN IMMEDIATE", "UPDATE", "COMMIT"], seen
         assert fast_paths == {"_save_aside": [1]}
 
 
@@ -179,3 +198,33 @@ def test_the_grace_ends_to_the_microsecond(app, client, attempt, clock, after_th
     clock.at += after_the_grace
     response = put(app, client, path, {"option_ids": [question["options"][0]["id"]]}, token)
     assert response.status_code == status, response.get_json()
+
+
+def test_a_driver_statement_reads_and_writes_as_core_does(app, attempt, clock):
+    """The SQLite fast path's statements, run on the DBAPI cursor, convert every type (dates,
+    JSON, enums) both ways exactly as Connection.execute does, and refuse a missing value."""
+    body, _token = attempt
+    question = body["questions"][0]
+    chosen = [question["options"][0]["id"]]
+    target = {"attempt_id": body["id"], "question_id": question["id"]}
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            expected = connection.execute(services._SAVE_TARGET, target).one()
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            read = driver_statement(services._SAVE_TARGET, engine.dialect)
+            row = read.first(cursor, target)
+            assert row._asdict() == expected._asdict()
+            assert row.deadline.tzinfo is not None and isinstance(row.snapshot, dict)
+            with pytest.raises(InvalidRequestError, match="question_id"):
+                read.first(cursor, {"attempt_id": body["id"]})
+            statement, values = services._save_statement(row.id, body["id"], chosen, clock.at, None)
+            saved = driver_statement(statement, engine.dialect).first(cursor, values)
+            raw.commit()
+        finally:
+            raw.close()
+        answer = db.session.scalar(select(Answer).where(Answer.attempt_question_id == row.id))
+        assert (answer.selected, answer.revision, answer.saved_at) == (chosen, 1, clock.at)
+        assert saved.revision == 1

@@ -38,7 +38,7 @@ from quizapp.banks.models import Question, QuestionKind
 from quizapp.contests.models import Round
 from quizapp.contests.services import user_may_enter
 from quizapp.contests.standings import record_result
-from quizapp.database import begin_writing, begin_writing_aside
+from quizapp.database import begin_writing, driver_statement
 from quizapp.db_types import UTCDateTime
 from quizapp.errors import Conflict, Invalid, NotFound, ServiceError, Unauthorized
 from quizapp.extensions import db
@@ -480,23 +480,30 @@ def _save_aside(
     now: datetime,
     base_revision: int | None,
 ) -> int | None:
-    """SQLite: the read and the UPDATE on a connection of their own, outside the ORM session,
-    whose life around them costs more than the statements (bench/RESULTS.md). The new revision
-    when every rule held and the UPDATE applied; otherwise None, and the two-statement path
-    through the session says why."""
-    with db.engine.connect() as connection:
-        row = connection.execute(
-            _SAVE_TARGET, {"attempt_id": attempt_id, "question_id": question_id}
-        ).one_or_none()
+    """SQLite: the read (autocommitted, outside the write lock), then the UPDATE under the
+    lock, on a pool connection of their own and straight on its cursor: the ORM session's life
+    around them, and Core's around each statement, cost more than SQLite's work
+    (bench/RESULTS.md). The new revision when every rule held and the UPDATE applied;
+    otherwise None, and the two-statement path through the session says why."""
+    dialect = db.engine.dialect
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        row = driver_statement(_SAVE_TARGET, dialect).first(
+            cursor, {"attempt_id": attempt_id, "question_id": question_id}
+        )
         if _refusal(row, (user.id, user.session_epoch), now) is not None:
             return None
         selected = _validate_selection(option_ids, row.snapshot)
         statement, params = _save_statement(row.id, attempt_id, selected, now, base_revision)
-        begin_writing_aside(connection)
-        revision = connection.execute(statement, params).scalar()
-        if revision is not None:
-            connection.commit()
-        return revision
+        connection.driver_connection.begin_writing_in_place()  # queues for the write lock
+        saved = driver_statement(statement, dialect).first(cursor, params)
+        if saved is None:
+            return None
+        connection.commit()
+        return saved.revision
+    finally:
+        connection.close()  # back to the pool, which rolls back what was not committed
 
 
 def _save_in_one_statement(
