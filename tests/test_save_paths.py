@@ -2,9 +2,11 @@
 anything it refuses goes the read-then-UPDATE way (SQLite's only way), which says why; either
 way a refused save changes nothing."""
 
+import sqlite3
 from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import InvalidRequestError
@@ -32,33 +34,37 @@ CASES = {
 
 @contextmanager
 def statements(app):
-    """The SQL statements the app runs meanwhile: as the SQLite driver runs them (the save's
-    fast path goes straight to the cursor; BEGIN and COMMIT included), as SQLAlchemy sends them
-    on PostgreSQL."""
+    """The SQL statements the app runs meanwhile, as the database driver gets them (the save's
+    fast paths go straight to the DBAPI cursor): SQLite's trace, BEGIN and COMMIT included;
+    psycopg's cursors (its own BEGIN is not a statement it is given)."""
     seen: list[str] = []
 
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
+    class RecordingCursor(psycopg.Cursor):
+        def execute(self, query, *args, **kwargs):
+            seen.append(str(query))
+            return super().execute(query, *args, **kwargs)
 
-    def trace(dbapi_connection, *_args):
-        dbapi_connection.set_trace_callback(seen.append)
+    def watch(dbapi_connection, *_args):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(seen.append)
+        else:
+            dbapi_connection.cursor_factory = RecordingCursor
 
-    def untrace(dbapi_connection, *_args):
-        if dbapi_connection is not None:
+    def unwatch(dbapi_connection, *_args):
+        if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.set_trace_callback(None)
+        elif dbapi_connection is not None:
+            dbapi_connection.cursor_factory = psycopg.Cursor
 
     with app.app_context():
-        engine = db.engine
-    listeners = [(engine, "before_cursor_execute", record)]
-    if engine.dialect.name == "sqlite":
-        listeners = [(engine.pool, "checkout", trace), (engine.pool, "checkin", untrace)]
-    for target, name, listener in listeners:
-        event.listen(target, name, listener)
+        pool = db.engine.pool
+    event.listen(pool, "checkout", watch)
+    event.listen(pool, "checkin", unwatch)
     try:
         yield seen
     finally:
-        for target, name, listener in listeners:
-            event.remove(target, name, listener)
+        event.remove(pool, "checkout", watch)
+        event.remove(pool, "checkin", unwatch)
 
 
 @pytest.fixture

@@ -371,10 +371,12 @@ _ONE_STATEMENT_BINDS = (
     bindparam("now", type_=UTCDateTime),
     bindparam("option_ids", type_=ARRAY(Integer)),
 )
-_SAVE_IN_ONE = text(_ONE_STATEMENT_SAVE.format(revision_check="")).bindparams(*_ONE_STATEMENT_BINDS)
-_SAVE_IN_ONE_ON_REVISION = text(
-    _ONE_STATEMENT_SAVE.format(revision_check="AND answers.revision = :seen_revision")
-).bindparams(*_ONE_STATEMENT_BINDS)
+_SAVE_IN_ONE, _SAVE_IN_ONE_ON_REVISION = (
+    text(_ONE_STATEMENT_SAVE.format(revision_check=check))
+    .bindparams(*_ONE_STATEMENT_BINDS)
+    .columns(revision=Integer)
+    for check in ("", "AND answers.revision = :seen_revision")
+)
 
 
 def save_answer(
@@ -514,8 +516,9 @@ def _save_in_one_statement(
     now: datetime,
     base_revision: int | None,
 ) -> int | None:
-    """PostgreSQL: the whole save in one autocommitted statement. The new revision when it
-    applied; otherwise None, and the two-statement path through the session says why."""
+    """PostgreSQL: the whole save in one autocommitted statement, on the DBAPI cursor as on
+    SQLite. The new revision when it applied; otherwise None, and the two-statement path
+    through the session says why."""
     if not (
         isinstance(option_ids, list)
         and all(type(option) is int and 0 < option < 2**31 for option in option_ids)
@@ -538,9 +541,15 @@ def _save_in_one_statement(
     if base_revision is not None:
         statement = _SAVE_IN_ONE_ON_REVISION
         params["seen_revision"] = base_revision
-    with db.engine.connect() as connection:  # the session's pool; no BEGIN, no COMMIT
-        connection.execution_options(isolation_level="AUTOCOMMIT")
-        return connection.execute(statement, params).scalar()
+    connection = db.engine.raw_connection()  # the session's pool, straight on the cursor
+    driver = connection.driver_connection
+    driver.autocommit = True  # no BEGIN, no COMMIT: one round trip
+    try:
+        saved = driver_statement(statement, db.engine.dialect).first(connection.cursor(), params)
+    finally:
+        driver.autocommit = False  # as the pool lends it to sessions
+        connection.close()
+    return None if saved is None else saved.revision
 
 
 def in_progress(attempt_id: int) -> bool:
