@@ -2,6 +2,7 @@
 anything it refuses goes the read-then-UPDATE way (SQLite's only way), which says why; either
 way a refused save changes nothing."""
 
+import os
 import sqlite3
 from contextlib import contextmanager
 from datetime import timedelta
@@ -234,3 +235,30 @@ def test_a_driver_statement_reads_and_writes_as_core_does(app, attempt, clock):
         answer = db.session.scalar(select(Answer).where(Answer.attempt_question_id == row.id))
         assert (answer.selected, answer.revision, answer.saved_at) == (chosen, 1, clock.at)
         assert saved.revision == 1
+
+
+@pytest.mark.skipif(
+    not os.environ.get("QUIZAPP_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="psycopg's autocommit switch",
+)
+def test_the_pool_gets_its_connection_back_out_of_autocommit(app, client, attempt, fast_paths):
+    """The one-statement save switches its connection to autocommit: the pool must get it back
+    switched off, or the next session's transactions would commit statement by statement."""
+    body, token = attempt
+    question = body["questions"][0]
+    returned: list[bool] = []
+
+    def checkin(dbapi_connection, _record):
+        returned.append(dbapi_connection.autocommit)
+
+    with app.app_context():
+        pool = db.engine.pool
+    event.listen(pool, "checkin", checkin)
+    try:
+        path = f"/api/v1/attempts/{body['id']}/answers/{question['id']}"
+        response = put(app, client, path, {"option_ids": [question["options"][0]["id"]]}, token)
+    finally:
+        event.remove(pool, "checkin", checkin)
+    assert response.status_code == 200, response.get_json()
+    assert fast_paths == {"_save_in_one_statement": [1]}
+    assert returned and not any(returned)

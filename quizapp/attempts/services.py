@@ -9,6 +9,7 @@ Rules (DESIGN.md §3):
 """
 
 import random
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -488,8 +489,8 @@ def _save_aside(
     (bench/RESULTS.md). The new revision when every rule held and the UPDATE applied;
     otherwise None, and the two-statement path through the session says why."""
     dialect = db.engine.dialect
-    connection = db.engine.raw_connection()
-    try:
+    # Closing gives it back to the pool, which rolls back what was not committed.
+    with closing(db.engine.raw_connection()) as connection:
         cursor = connection.cursor()
         row = driver_statement(_SAVE_TARGET, dialect).first(
             cursor, {"attempt_id": attempt_id, "question_id": question_id}
@@ -504,8 +505,6 @@ def _save_aside(
             return None
         connection.commit()
         return saved.revision
-    finally:
-        connection.close()  # back to the pool, which rolls back what was not committed
 
 
 def _save_in_one_statement(
@@ -541,14 +540,15 @@ def _save_in_one_statement(
     if base_revision is not None:
         statement = _SAVE_IN_ONE_ON_REVISION
         params["seen_revision"] = base_revision
-    connection = db.engine.raw_connection()  # the session's pool, straight on the cursor
-    driver = connection.driver_connection
-    driver.autocommit = True  # no BEGIN, no COMMIT: one round trip
-    try:
-        saved = driver_statement(statement, db.engine.dialect).first(connection.cursor(), params)
-    finally:
-        driver.autocommit = False  # as the pool lends it to sessions
-        connection.close()
+    with closing(db.engine.raw_connection()) as connection:  # the pool's, on its cursor
+        driver = connection.driver_connection
+        driver.autocommit = True  # no BEGIN, no COMMIT: one round trip
+        try:
+            saved = driver_statement(statement, db.engine.dialect).first(
+                connection.cursor(), params
+            )
+        finally:
+            driver.autocommit = False  # as the pool lends it to sessions
     return None if saved is None else saved.revision
 
 
