@@ -80,15 +80,17 @@ def begin_writing(session) -> None:
 class DriverStatement:
     """A Core statement compiled once for a dialect and run straight on a DBAPI cursor.
 
-    For the answer save on SQLite: around each `Connection.execute` SQLAlchemy builds an
-    execution context, fires events and wraps the result, and that costs more than SQLite's
-    own work (bench/RESULTS.md). The SQL, the order of its parameters and the conversions of
-    their types (dates, JSON, enums) are still SQLAlchemy's, taken from the compiled statement.
-    Statements with expanding (IN) parameters are not supported.
+    For the answer save's fast paths: around each `Connection.execute` SQLAlchemy builds an
+    execution context, fires events and wraps the result, and on SQLite that costs more than
+    the database's own work (bench/RESULTS.md). The SQL, the order of its parameters and the
+    conversions of their types (dates, JSON, enums) are still SQLAlchemy's, taken from the
+    compiled statement. Errors are the driver's own, not wrapped in SQLAlchemy's.
     """
 
     def __init__(self, statement, dialect):
         compiled = statement.compile(dialect=dialect)
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise ValueError("expanding (IN) parameters need Connection.execute")
         self.sql = compiled.string
         self._compiled = compiled
         self._order = compiled.positiontup  # None: the dialect's parameters go by name
