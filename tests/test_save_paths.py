@@ -2,7 +2,6 @@
 anything it refuses goes the read-then-UPDATE way (SQLite's only way), which says why; either
 way a refused save changes nothing."""
 
-import os
 import sqlite3
 from contextlib import contextmanager
 from datetime import timedelta
@@ -10,11 +9,11 @@ from datetime import timedelta
 import psycopg
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.exc import InvalidRequestError, MultipleResultsFound
 
 from quizapp.attempts import services
 from quizapp.attempts.models import Answer, AttemptQuestion
-from quizapp.database import driver_statement
+from quizapp.database import DriverStatement, driver_statement
 from quizapp.extensions import db
 from tests.conftest import api_login
 
@@ -208,8 +207,9 @@ def test_the_grace_ends_to_the_microsecond(app, client, attempt, clock, after_th
 
 
 def test_a_driver_statement_reads_and_writes_as_core_does(app, attempt, clock):
-    """The SQLite fast path's statements, run on the DBAPI cursor, convert every type (dates,
-    JSON, enums) both ways exactly as Connection.execute does, and refuse a missing value."""
+    """The fast path's statements, run on the DBAPI cursor, convert every type (dates, JSON)
+    both ways exactly as Connection.execute does; a missing value, a second row, and a
+    statement that needs Core at execution are refused."""
     body, _token = attempt
     question = body["questions"][0]
     chosen = [question["options"][0]["id"]]
@@ -222,13 +222,17 @@ def test_a_driver_statement_reads_and_writes_as_core_does(app, attempt, clock):
         try:
             cursor = raw.cursor()
             read = driver_statement(services._SAVE_TARGET, engine.dialect)
-            row = read.first(cursor, target)
+            row = read.one_or_none(cursor, target)
             assert row._asdict() == expected._asdict()
             assert row.deadline.tzinfo is not None and isinstance(row.snapshot, dict)
             with pytest.raises(InvalidRequestError, match="question_id"):
-                read.first(cursor, {"attempt_id": body["id"]})
+                read.one_or_none(cursor, {"attempt_id": body["id"]})
+            with pytest.raises(MultipleResultsFound):
+                DriverStatement(select(Answer.id), engine.dialect).one_or_none(cursor, {})
+            with pytest.raises(ValueError, match="needs Connection.execute"):
+                DriverStatement(select(Answer.id).where(Answer.id.in_([1, 2])), engine.dialect)
             statement, values = services._save_statement(row.id, body["id"], chosen, clock.at, None)
-            saved = driver_statement(statement, engine.dialect).first(cursor, values)
+            saved = driver_statement(statement, engine.dialect).one_or_none(cursor, values)
             raw.commit()
         finally:
             raw.close()
@@ -237,28 +241,58 @@ def test_a_driver_statement_reads_and_writes_as_core_does(app, attempt, clock):
         assert saved.revision == 1
 
 
-@pytest.mark.skipif(
-    not os.environ.get("QUIZAPP_TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="psycopg's autocommit switch",
-)
-def test_the_pool_gets_its_connection_back_out_of_autocommit(app, client, attempt, fast_paths):
-    """The one-statement save switches its connection to autocommit: the pool must get it back
-    switched off, or the next session's transactions would commit statement by statement."""
+def carried_back(dbapi_connection) -> dict:
+    """What a connection carries back to the pool: a transaction, SQLite's writer lock file,
+    psycopg's autocommit."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return {"in transaction": dbapi_connection.in_transaction, "lock": dbapi_connection._locked}
+    idle = dbapi_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    return {"in transaction": not idle, "autocommit": dbapi_connection.autocommit}
+
+
+@pytest.mark.parametrize("ending", ["saved", "a stale revision", "a database error"])
+def test_the_fast_path_gives_its_connection_back_as_it_was_lent(
+    app, client, attempt, monkeypatch, ending
+):
+    """Saved, refused by its UPDATE, or failed in it: the connection reaches the pool's reset
+    with no transaction, no writer lock and no autocommit (a later session would otherwise
+    queue behind the lock, or commit statement by statement); one the driver failed with while
+    autocommitting is dropped from the pool instead."""
     body, token = attempt
     question = body["questions"][0]
-    returned: list[bool] = []
-
-    def checkin(dbapi_connection, _record):
-        returned.append(dbapi_connection.autocommit)
-
+    payload: dict = {"option_ids": [question["options"][0]["id"]]}
     with app.app_context():
-        pool = db.engine.pool
-    event.listen(pool, "checkin", checkin)
+        pool, dbapi = db.engine.pool, db.engine.dialect.loaded_dbapi
+    if ending == "a stale revision":
+        payload["revision"] = 7
+    elif ending == "a database error":
+        run = DriverStatement.one_or_none
+
+        def failing(self, cursor, values):
+            if self.sql.lstrip().startswith("UPDATE"):
+                raise dbapi.OperationalError("disk I/O error")
+            return run(self, cursor, values)
+
+        monkeypatch.setattr(DriverStatement, "one_or_none", failing)
+    states, dropped = [], []
+    listeners = [
+        (pool, "reset", lambda dbapi_connection, *_: states.append(carried_back(dbapi_connection))),
+        (pool, "invalidate", lambda *_: dropped.append(True)),
+    ]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    path = f"/api/v1/attempts/{body['id']}/answers/{question['id']}"
     try:
-        path = f"/api/v1/attempts/{body['id']}/answers/{question['id']}"
-        response = put(app, client, path, {"option_ids": [question["options"][0]["id"]]}, token)
+        if ending == "a database error":
+            with pytest.raises(dbapi.OperationalError):
+                put(app, client, path, payload, token)
+        else:
+            expected = 200 if ending == "saved" else 409
+            assert put(app, client, path, payload, token).status_code == expected
     finally:
-        event.remove(pool, "checkin", checkin)
-    assert response.status_code == 200, response.get_json()
-    assert fast_paths == {"_save_in_one_statement": [1]}
-    assert returned and not any(returned)
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+    assert states or dropped
+    assert not any(any(state.values()) for state in states), states
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert dropped == ([True] if ending == "a database error" and postgresql else [])

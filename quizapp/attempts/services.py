@@ -9,7 +9,6 @@ Rules (DESIGN.md §3):
 """
 
 import random
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -39,7 +38,7 @@ from quizapp.banks.models import Question, QuestionKind
 from quizapp.contests.models import Round
 from quizapp.contests.services import user_may_enter
 from quizapp.contests.standings import record_result
-from quizapp.database import begin_writing, driver_statement
+from quizapp.database import begin_writing, driver_connection, driver_statement
 from quizapp.db_types import UTCDateTime
 from quizapp.errors import Conflict, Invalid, NotFound, ServiceError, Unauthorized
 from quizapp.extensions import db
@@ -489,10 +488,9 @@ def _save_aside(
     (bench/RESULTS.md). The new revision when every rule held and the UPDATE applied;
     otherwise None, and the two-statement path through the session says why."""
     dialect = db.engine.dialect
-    # Closing gives it back to the pool, which rolls back what was not committed.
-    with closing(db.engine.raw_connection()) as connection:
+    with driver_connection(db.engine) as connection:
         cursor = connection.cursor()
-        row = driver_statement(_SAVE_TARGET, dialect).first(
+        row = driver_statement(_SAVE_TARGET, dialect).one_or_none(
             cursor, {"attempt_id": attempt_id, "question_id": question_id}
         )
         if _refusal(row, (user.id, user.session_epoch), now) is not None:
@@ -500,9 +498,9 @@ def _save_aside(
         selected = _validate_selection(option_ids, row.snapshot)
         statement, params = _save_statement(row.id, attempt_id, selected, now, base_revision)
         connection.driver_connection.begin_writing_in_place()  # queues for the write lock
-        saved = driver_statement(statement, dialect).first(cursor, params)
+        saved = driver_statement(statement, dialect).one_or_none(cursor, params)
         if saved is None:
-            return None
+            return None  # the UPDATE applied nothing; driver_connection rolls back
         connection.commit()
         return saved.revision
 
@@ -540,15 +538,11 @@ def _save_in_one_statement(
     if base_revision is not None:
         statement = _SAVE_IN_ONE_ON_REVISION
         params["seen_revision"] = base_revision
-    with closing(db.engine.raw_connection()) as connection:  # the pool's, on its cursor
-        driver = connection.driver_connection
-        driver.autocommit = True  # no BEGIN, no COMMIT: one round trip
-        try:
-            saved = driver_statement(statement, db.engine.dialect).first(
-                connection.cursor(), params
-            )
-        finally:
-            driver.autocommit = False  # as the pool lends it to sessions
+    # Autocommitted: no BEGIN, no COMMIT, one round trip.
+    with driver_connection(db.engine, autocommit=True) as connection:
+        saved = driver_statement(statement, db.engine.dialect).one_or_none(
+            connection.cursor(), params
+        )
     return None if saved is None else saved.revision
 
 
