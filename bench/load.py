@@ -363,14 +363,15 @@ class CpuMeter:
         return {**used, "load generator": self._used(psutil.Process(), children=False)}
 
     @staticmethod
-    def per_request(before: dict, after: dict, requests: int, seconds: float) -> dict:
-        """For each process group: share of the two cores, and CPU milliseconds per request."""
+    def per_request(used: dict, requests: int, seconds: float) -> dict:
+        """For each process group, from the CPU seconds it `used`: share of the two cores, and
+        CPU milliseconds per request."""
         return {
             name: {
-                "cores": round((after[name] - before[name]) / seconds, 2),
-                "ms_per_request": round(1000 * (after[name] - before[name]) / max(requests, 1), 3),
+                "cores": round(cpu / seconds, 2),
+                "ms_per_request": round(1000 * cpu / max(requests, 1), 3),
             }
-            for name in after
+            for name, cpu in used.items()
         }
 
 
@@ -399,7 +400,7 @@ def run_throughput(
     save_env.runner.start(users, spawn_rate=users)
     wait_for(lambda: SaveLoop.ready >= users, 60, "save loop start")
     sides = {"hello": (Hello, hello_env), "save": (SaveLoop, save_env)}
-    totals = {side: {"requests": 0, "seconds": 0.0, "cpu": None} for side in sides}
+    totals = {side: {"requests": 0, "seconds": 0.0, "cpu": Counter()} for side in sides}
     pairs = []
     for window in range(windows):
         rates = {}
@@ -421,13 +422,12 @@ def run_throughput(
             requests_before, cpu_before = env.stats.total.num_requests, cpu.snapshot()
             gevent.sleep(seconds)
             requests = env.stats.total.num_requests - requests_before
-            used = {name: value - cpu_before[name] for name, value in cpu.snapshot().items()}
             total = totals[side]
             total["requests"] += requests
             total["seconds"] += seconds
-            total["cpu"] = used if total["cpu"] is None else {
-                name: total["cpu"][name] + value for name, value in used.items()
-            }  # fmt: skip
+            total["cpu"].update(
+                {name: value - cpu_before[name] for name, value in cpu.snapshot().items()}
+            )
             rates[side] = requests / seconds
         pairs.append(rates["save"] / rates["hello"])
         print(
@@ -445,10 +445,7 @@ def run_throughput(
     results = {}
     for side, total in totals.items():
         results[f"{side}_rps"] = total["requests"] / total["seconds"]
-        before = dict.fromkeys(total["cpu"], 0.0)
-        results["cpu_" + side] = cpu.per_request(
-            before, total["cpu"], total["requests"], total["seconds"]
-        )
+        results["cpu_" + side] = cpu.per_request(total["cpu"], total["requests"], total["seconds"])
     results.update(
         ratio=results["save_rps"] / results["hello_rps"],
         window_ratios=[round(ratio, 3) for ratio in pairs],

@@ -33,6 +33,18 @@ CASES = {
 
 
 @contextmanager
+def listening(pool, **hooks):
+    """The pool's events (by name) reach these functions meanwhile."""
+    for name, hook in hooks.items():
+        event.listen(pool, name, hook)
+    try:
+        yield
+    finally:
+        for name, hook in hooks.items():
+            event.remove(pool, name, hook)
+
+
+@contextmanager
 def statements(app):
     """The SQL statements the app runs meanwhile, as the database driver gets them (the save's
     fast paths go straight to the DBAPI cursor): SQLite's trace, BEGIN and COMMIT included;
@@ -58,13 +70,8 @@ def statements(app):
 
     with app.app_context():
         pool = db.engine.pool
-    event.listen(pool, "checkout", watch)
-    event.listen(pool, "checkin", unwatch)
-    try:
+    with listening(pool, checkout=watch, checkin=unwatch):
         yield seen
-    finally:
-        event.remove(pool, "checkout", watch)
-        event.remove(pool, "checkin", unwatch)
 
 
 @pytest.fixture
@@ -275,23 +282,18 @@ def test_the_fast_path_gives_its_connection_back_as_it_was_lent(
 
         monkeypatch.setattr(DriverStatement, "one_or_none", failing)
     states, dropped = [], []
-    listeners = [
-        (pool, "reset", lambda dbapi_connection, *_: states.append(carried_back(dbapi_connection))),
-        (pool, "invalidate", lambda *_: dropped.append(True)),
-    ]
-    for target, name, listener in listeners:
-        event.listen(target, name, listener)
     path = f"/api/v1/attempts/{body['id']}/answers/{question['id']}"
-    try:
+    with listening(
+        pool,
+        reset=lambda dbapi_connection, *_: states.append(carried_back(dbapi_connection)),
+        invalidate=lambda *_: dropped.append(True),
+    ):
         if ending == "a database error":
             with pytest.raises(dbapi.OperationalError):
                 put(app, client, path, payload, token)
         else:
             expected = 200 if ending == "saved" else 409
             assert put(app, client, path, payload, token).status_code == expected
-    finally:
-        for target, name, listener in listeners:
-            event.remove(target, name, listener)
     assert states or dropped
     assert not any(any(state.values()) for state in states), states
     postgresql = db.engine.dialect.name == "postgresql"

@@ -401,7 +401,7 @@ def save_answer(
         # The fast path works on a connection of its own, so never while this request's
         # session holds a transaction: it could hold a lock the fast path would wait for.
         fast_path = _save_aside if db.engine.dialect.name == "sqlite" else _save_in_one_statement
-        revision = fast_path(user, attempt_id, question_id, option_ids, now, base_revision)
+        revision = fast_path(claim, attempt_id, question_id, option_ids, now, base_revision)
     if revision is not None:
         return SavedAnswer(saved_at=now, revision=revision)
     # Here a refusal is explained, or the save is made inside the request's own transaction.
@@ -475,7 +475,7 @@ def _save_statement(target: int, attempt_id: int, selected: list[int], now, base
 
 
 def _save_aside(
-    user: User | ClaimedUser,
+    claim: tuple[int, int],
     attempt_id: int,
     question_id: int,
     option_ids: list,
@@ -485,15 +485,16 @@ def _save_aside(
     """SQLite: the read (autocommitted, outside the write lock), then the UPDATE under the
     lock, on a pool connection of their own and straight on its cursor: the ORM session's life
     around them, and Core's around each statement, cost more than SQLite's work
-    (bench/RESULTS.md). The new revision when every rule held and the UPDATE applied;
-    otherwise None, and the two-statement path through the session says why."""
+    (bench/RESULTS.md). `claim` is the caller's (id, session epoch). The new revision when
+    every rule held and the UPDATE applied; otherwise None, and the two-statement path through
+    the session says why."""
     dialect = db.engine.dialect
     with driver_connection(db.engine) as connection:
         cursor = connection.cursor()
         row = driver_statement(_SAVE_TARGET, dialect).one_or_none(
             cursor, {"attempt_id": attempt_id, "question_id": question_id}
         )
-        if _refusal(row, (user.id, user.session_epoch), now) is not None:
+        if _refusal(row, claim, now) is not None:
             return None
         selected = _validate_selection(option_ids, row.snapshot)
         statement, params = _save_statement(row.id, attempt_id, selected, now, base_revision)
@@ -506,7 +507,7 @@ def _save_aside(
 
 
 def _save_in_one_statement(
-    user: User | ClaimedUser,
+    claim: tuple[int, int],
     attempt_id: int,
     question_id: int,
     option_ids: list,
@@ -525,8 +526,8 @@ def _save_in_one_statement(
     params = {
         "attempt_id": attempt_id,
         "question_id": question_id,
-        "user_id": user.id,
-        "session_epoch": user.session_epoch,
+        "user_id": claim[0],
+        "session_epoch": claim[1],
         "selected": sorted(option_ids),
         "option_ids": option_ids,
         "count": len(option_ids),
