@@ -56,7 +56,16 @@ def format_duration(seconds: float | None) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from quizapp import policy
+
     app.add_template_global(get_locale, "get_locale")
+    for rule in (
+        policy.may,
+        policy.can_manage_contest,
+        policy.can_see_leaderboard,
+        policy.shows_score,
+    ):
+        app.add_template_global(rule)
     app.add_template_filter(format_datetime_local, "local_dt")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_duration, "duration")

@@ -146,7 +146,14 @@ def bank(ctx) -> QuestionBank:
 @pytest.fixture
 def make_round(ctx, bank):
     def make(
-        *, opens_at=None, closes_at=None, draw=None, audience=(), ranking=None, **fields
+        *,
+        opens_at=None,
+        closes_at=None,
+        draw=None,
+        audience=(),
+        ranking=None,
+        public_leaderboard=True,
+        **fields,
     ) -> Round:
         categories = {c.name: c for c in db.session.scalars(select(Category))}
         draws = [
@@ -159,7 +166,7 @@ def make_round(ctx, bank):
             slug=f"contest-{db.session.query(Contest).count() + 1}",
             title="Cuộc thi thử",
             audience=list(audience),
-            public_leaderboard=True,
+            public_leaderboard=public_leaderboard,
         )
         if ranking:
             contest.ranking = ranking

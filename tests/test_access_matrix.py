@@ -1,7 +1,8 @@
 """Who gets what: every route of the URL map, for each role, against one small world.
 
 Roles: anonymous, the participant who owns the attempt, another participant of the same unit,
-an organizer, an HR officer of another unit, an admin. A route missing from MATRIX fails
+the contest's organizer, an organizer of another contest, an HR officer of the contest's unit,
+an HR officer of another unit, an admin. A route missing from MATRIX fails
 test_every_route_is_classified: a new page or endpoint must say here who may use it.
 """
 
@@ -19,11 +20,22 @@ from quizapp.database import writing
 from quizapp.extensions import db
 from tests.conftest import api_login
 
-ROLES = ("anonymous", "participant", "other", "organizer", "hr_other", "admin")
+ROLES = (
+    "anonymous",
+    "participant",
+    "other",
+    "organizer",
+    "organizer_other",
+    "hr",
+    "hr_other",
+    "admin",
+)
 LOGINS = {
     "participant": "owner@a.vn",
     "other": "other@a.vn",
     "organizer": "btc@a.vn",
+    "organizer_other": "btc@b.vn",
+    "hr": "hr@a.vn",
     "hr_other": "hr@b.vn",
     "admin": "admin@a.vn",
 }
@@ -34,24 +46,39 @@ LOGINS = {
 OK, LOGIN, DENIED, HIDDEN = "ok", "login", "denied", "hidden"
 
 
-def access(anonymous, participant, other, organizer, hr_other, admin) -> dict[str, str]:
+def access(
+    anonymous, participant, other, organizer, organizer_other, hr, hr_other, admin
+) -> dict[str, str]:
     return dict(
-        zip(ROLES, (anonymous, participant, other, organizer, hr_other, admin), strict=True)
+        zip(
+            ROLES,
+            (anonymous, participant, other, organizer, organizer_other, hr, hr_other, admin),
+            strict=True,
+        )
     )
 
 
-PUBLIC = access(OK, OK, OK, OK, OK, OK)
-SIGNED_IN = access(LOGIN, OK, OK, OK, OK, OK)
-OWNER_ONLY = access(LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN)  # an attempt is its owner's only
-AUDIENCE = access(LOGIN, OK, OK, OK, HIDDEN, OK)  # contest for unit A; HR of unit B is outside
+PUBLIC = access(OK, OK, OK, OK, OK, OK, OK, OK)
+SIGNED_IN = access(LOGIN, OK, OK, OK, OK, OK, OK, OK)
+# An attempt is its owner's only.
+OWNER_ONLY = access(LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)
+# The contest is for unit A: its organizer and HR officer belong to A, the others to B; its
+# leaderboard is public, so its audience sees it too.
+AUDIENCE = access(LOGIN, OK, OK, OK, HIDDEN, OK, HIDDEN, OK)
 # Taking part: the audience only; an admin belongs to no unit, so is outside it too.
-ENTRANTS = access(LOGIN, OK, OK, OK, HIDDEN, HIDDEN)
-ORGANIZERS = access(LOGIN, DENIED, DENIED, OK, DENIED, OK)
-ORGANIZERS_AND_HR = access(LOGIN, DENIED, DENIED, OK, OK, OK)
-HR_ONLY = access(LOGIN, DENIED, DENIED, DENIED, OK, OK)
-ADMINS = access(LOGIN, DENIED, DENIED, DENIED, DENIED, OK)
+ENTRANTS = access(LOGIN, OK, OK, OK, HIDDEN, OK, HIDDEN, HIDDEN)
+# Pages of the organizer's role (their own list, a new contest, the banks).
+ORGANIZERS = access(LOGIN, DENIED, DENIED, OK, OK, DENIED, DENIED, OK)
+# Everything about this contest: its organizers and admins; anyone else's role gets 404.
+CONTEST_RUNNERS = access(LOGIN, DENIED, DENIED, OK, HIDDEN, DENIED, DENIED, OK)
+# A contest's numbers: its runners, and HR officers whose units it concerns (their units only).
+CONTEST_NUMBERS = access(LOGIN, DENIED, DENIED, OK, HIDDEN, OK, HIDDEN, OK)
+HR_ONLY = access(LOGIN, DENIED, DENIED, DENIED, DENIED, OK, OK, OK)
+ADMINS = access(LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK)
 # An upload token that does not exist: organizers learn that, nobody else gets that far.
-NO_SUCH_UPLOAD = access(LOGIN, DENIED, DENIED, HIDDEN, DENIED, HIDDEN)
+NO_SUCH_UPLOAD = access(LOGIN, DENIED, DENIED, HIDDEN, HIDDEN, DENIED, DENIED, HIDDEN)
+# A board the organizer has not published: only those who run the contest.
+PRIVATE_BOARD = access(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN, OK)
 
 
 @dataclass
@@ -66,6 +93,7 @@ class World:
     bank_id: int = 0
     bank_question_id: int = 0
     unit_id: int = 0
+    private_round_id: int = 0
     spare: list = field(default_factory=list)
 
     def fresh_attempt(self) -> tuple[int, int]:
@@ -109,16 +137,24 @@ def world(make_unit, make_user, make_round, clock) -> World:
     other_unit = make_unit("B", "Sở B")
     make_user(LOGINS["participant"], unit=province)
     make_user(LOGINS["other"], unit=province)
-    make_user(LOGINS["organizer"], role=Role.ORGANIZER, unit=province)
+    organizer = make_user(LOGINS["organizer"], role=Role.ORGANIZER, unit=province)
+    organizer_other = make_user(LOGINS["organizer_other"], role=Role.ORGANIZER, unit=other_unit)
+    make_user(LOGINS["hr"], role=Role.HR, unit=province)
     make_user(LOGINS["hr_other"], role=Role.HR, unit=other_unit)
     make_user(LOGINS["admin"], role=Role.ADMIN)
     built = World(make_round=make_round)
     built.audience = [province]
     round_ = make_round(audience=[province])
-    round_.contest.organizers.append(
-        db.session.scalar(select(User).where(User.login == LOGINS["organizer"]))
-    )
+    round_.contest.organizers.append(organizer)
+    # Unit B's own contest, run by the other organizer.
+    other_contest = make_round(audience=[other_unit]).contest
+    other_contest.organizers.append(organizer_other)
+    # A second contest for A whose board is not published.
+    private = make_round(audience=[province], public_leaderboard=False)
+    private_contest = private.contest
+    private_contest.organizers.append(organizer)
     db.session.commit()
+    built.private_round_id = private.id
     owner = db.session.scalar(select(User).where(User.login == LOGINS["participant"]))
     attempt, _ = start_attempt(owner, round_, clock.at)
     built.slug, built.round_id = round_.contest.slug, round_.id
@@ -161,7 +197,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/openapi.json"): Case("/api/v1/openapi.json", PUBLIC),
     ("POST", "/api/v1/login"): Case(
         "/api/v1/login",
-        access(401, 401, 401, 401, 401, 401),
+        access(401, 401, 401, 401, 401, 401, 401, 401),
         json={"login": "nobody@a.vn", "password": "x"},
         why="open to all; these credentials are wrong",
     ),
@@ -208,41 +244,43 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/manage/contests"): Case("/manage/contests", ORGANIZERS),
     ("GET", "/manage/contests/new"): Case("/manage/contests/new", ORGANIZERS),
     ("POST", "/manage/contests/new"): Case("/manage/contests/new", ORGANIZERS),
-    ("GET", "/manage/contests/<slug>"): Case(lambda w: f"/manage/contests/{w.slug}", ORGANIZERS),
+    ("GET", "/manage/contests/<slug>"): Case(
+        lambda w: f"/manage/contests/{w.slug}", CONTEST_RUNNERS
+    ),
     ("GET", "/manage/contests/<slug>/edit"): Case(
-        lambda w: f"/manage/contests/{w.slug}/edit", ORGANIZERS
+        lambda w: f"/manage/contests/{w.slug}/edit", CONTEST_RUNNERS
     ),
     ("POST", "/manage/contests/<slug>/edit"): Case(
-        lambda w: f"/manage/contests/{w.slug}/edit", ORGANIZERS
+        lambda w: f"/manage/contests/{w.slug}/edit", CONTEST_RUNNERS
     ),
     ("GET", "/manage/contests/<slug>/qr.<any(svg, png):kind>"): Case(
-        lambda w: f"/manage/contests/{w.slug}/qr.svg", ORGANIZERS
+        lambda w: f"/manage/contests/{w.slug}/qr.svg", CONTEST_RUNNERS
     ),
     ("POST", "/manage/contests/<slug>/results"): Case(
-        lambda w: f"/manage/contests/{w.slug}/results", ORGANIZERS
+        lambda w: f"/manage/contests/{w.slug}/results", CONTEST_RUNNERS
     ),
     ("GET", "/manage/contests/<slug>/rounds/new"): Case(
-        lambda w: f"/manage/contests/{w.slug}/rounds/new", ORGANIZERS
+        lambda w: f"/manage/contests/{w.slug}/rounds/new", CONTEST_RUNNERS
     ),
     ("POST", "/manage/contests/<slug>/rounds/new"): Case(
-        lambda w: f"/manage/contests/{w.slug}/rounds/new", ORGANIZERS
+        lambda w: f"/manage/contests/{w.slug}/rounds/new", CONTEST_RUNNERS
     ),
     ("GET", "/manage/rounds/<id:round_id>/edit"): Case(
-        lambda w: f"/manage/rounds/{w.round_id}/edit", ORGANIZERS
+        lambda w: f"/manage/rounds/{w.round_id}/edit", CONTEST_RUNNERS
     ),
     ("POST", "/manage/rounds/<id:round_id>/edit"): Case(
-        lambda w: f"/manage/rounds/{w.round_id}/edit", ORGANIZERS
+        lambda w: f"/manage/rounds/{w.round_id}/edit", CONTEST_RUNNERS
     ),
     # Switched on for the world's contest: rank, name and unit for anyone with the link.
     ("GET", "/contests/<slug>/board"): Case(lambda w: f"/contests/{w.slug}/board", PUBLIC),
     ("GET", "/contests/<slug>/dashboard"): Case(
-        lambda w: f"/contests/{w.slug}/dashboard", ORGANIZERS_AND_HR
+        lambda w: f"/contests/{w.slug}/dashboard", CONTEST_NUMBERS
     ),
     ("GET", "/api/v1/contests/<slug>/stats"): Case(
-        lambda w: f"/api/v1/contests/{w.slug}/stats", ORGANIZERS_AND_HR
+        lambda w: f"/api/v1/contests/{w.slug}/stats", CONTEST_NUMBERS
     ),
     ("GET", "/contests/<slug>/rounds/<int:number>/questions"): Case(
-        lambda w: f"/contests/{w.slug}/rounds/1/questions", ORGANIZERS
+        lambda w: f"/contests/{w.slug}/rounds/1/questions", CONTEST_RUNNERS
     ),
     # --- question banks ---
     ("GET", "/banks/"): Case("/banks/", ORGANIZERS),
@@ -272,9 +310,11 @@ MATRIX: dict[tuple[str, str], Case] = {
         lambda w: f"/banks/questions/{w.fresh_question()}/delete", ORGANIZERS
     ),
     # --- units, rosters, participation ---
-    ("GET", "/reports/participation"): Case("/reports/participation", ORGANIZERS_AND_HR),
+    ("GET", "/reports/participation"): Case(
+        lambda w: f"/reports/participation?contest={w.slug}", CONTEST_NUMBERS
+    ),
     ("POST", "/reports/participation/export"): Case(
-        "/reports/participation/export", ORGANIZERS_AND_HR
+        lambda w: f"/reports/participation/export?contest={w.slug}", CONTEST_NUMBERS
     ),
     ("GET", "/units"): Case("/units", HR_ONLY),
     ("GET", "/roster/import"): Case("/roster/import", HR_ONLY),
@@ -315,19 +355,29 @@ def test_every_route_is_classified(app):
     assert not missing, (
         "Routes nobody has classified for access. Add each to MATRIX in "
         "tests/test_access_matrix.py with the URL to try and what each role gets "
-        "(PUBLIC, SIGNED_IN, AUDIENCE, OWNER_ONLY, ORGANIZERS, ORGANIZERS_AND_HR, HR_ONLY, "
+        "(PUBLIC, SIGNED_IN, AUDIENCE, OWNER_ONLY, ORGANIZERS, CONTEST_RUNNERS, CONTEST_NUMBERS, "
+        "HR_ONLY, "
         "ADMINS, or access(...)):\n" + "\n".join(missing)
     )
     stale = sorted(set(MATRIX) - {(method, rule.rule) for method, rule in rules(app)})
     assert not stale, f"MATRIX lists routes that no longer exist: {stale}"
 
 
+# The same routes on other things of the world, where the answer differs from MATRIX's.
+EXTRA: list[tuple[str, Case]] = [
+    ("GET", Case(lambda w: f"/rounds/{w.private_round_id}/leaderboard", PRIVATE_BOARD)),
+    ("GET", Case(lambda w: f"/api/v1/rounds/{w.private_round_id}/leaderboard", PRIVATE_BOARD)),
+]
+
+
 def test_each_role_gets_what_the_matrix_says(app, world):
+    cases = [
+        (method, rule.rule, MATRIX[(method, rule.rule)])
+        for method, rule in sorted(rules(app), key=lambda pair: (pair[1].rule, pair[0]))
+        if (method, rule.rule) in MATRIX  # the others are reported by the test above
+    ] + [(method, "(extra)", case) for method, case in EXTRA]
     wrong, page_problems, pages_checked = [], [], 0
-    for method, rule in sorted(rules(app), key=lambda pair: (pair[1].rule, pair[0])):
-        case = MATRIX.get((method, rule.rule))
-        if case is None:
-            continue  # reported by test_every_route_is_classified
+    for method, name, case in cases:
         for role in ROLES:
             client = app.test_client()
             url = case.url(world) if callable(case.url) else case.url
@@ -344,7 +394,7 @@ def test_each_role_gets_what_the_matrix_says(app, world):
             response.close()
             if got != expected:
                 wrong.append(
-                    f"{method} {rule.rule} as {role}: {got} ({response.status_code}), "
+                    f"{method} {name} {url} as {role}: {got} ({response.status_code}), "
                     f"expected {case.expect[role]}"
                 )
     assert not wrong, "\n".join(wrong)

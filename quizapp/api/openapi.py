@@ -181,9 +181,13 @@ OPENAPI = {
                 ],
                 "properties": {
                     "status": {"enum": ["submitted", "expired"]},
-                    "score": {"type": "integer"},
+                    "score": {
+                        "type": ["integer", "null"],
+                        "description": "null when the round's review policy is none",
+                    },
+                    "score_shown": {"type": "boolean"},
                     "max_score": {"type": "integer"},
-                    "correct_count": {"type": "integer"},
+                    "correct_count": {"type": ["integer", "null"]},
                     "question_count": {"type": "integer"},
                     "duration_seconds": {"type": "number"},
                     "submitted_at": {"type": "string", "format": "date-time"},

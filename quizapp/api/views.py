@@ -27,12 +27,12 @@ from quizapp.contests.services import (
     get_round,
     require_contest_access,
     rounds_for_user,
-    user_may_enter,
 )
 from quizapp.contests.standings import cached_standings
 from quizapp.database import reads_first
 from quizapp.errors import Invalid, NotFound, Unauthorized, error_response
 from quizapp.extensions import csrf, limiter
+from quizapp.policy import can_see_leaderboard
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(blueprint)  # checked in api_login_required, after the login: 401 comes before 400
@@ -229,11 +229,14 @@ def submit(attempt_id: int):
 
 
 def result_json(result) -> dict:
+    """The result as the round's review policy lets its owner see it (no score under `none`)."""
+    score_shown = result.score_shown
     return {
         "status": result.status,
-        "score": result.score,
+        "score": result.score if score_shown else None,
+        "score_shown": score_shown,
         "max_score": result.max_score,
-        "correct_count": result.correct_count,
+        "correct_count": result.correct_count if score_shown else None,
         "question_count": result.question_count,
         "duration_seconds": result.duration_seconds,
         "submitted_at": iso(result.submitted_at),
@@ -244,10 +247,8 @@ def result_json(result) -> dict:
 @api_login_required
 def leaderboard(round_id: int):
     round_ = get_round(round_id)
-    if not (current_user.is_staff or round_.contest.public_leaderboard):
-        raise NotFound("No such leaderboard.")
-    if not (current_user.is_staff or user_may_enter(current_user, round_.contest)):
-        raise NotFound("No such leaderboard.")
+    if not can_see_leaderboard(current_user, round_.contest):
+        raise NotFound(_l("No such leaderboard."))
     limit = request.args.get("limit", default=100, type=int)
     if not 1 <= limit <= 1000:
         raise Invalid("limit must be between 1 and 1000.")

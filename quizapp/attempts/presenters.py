@@ -6,7 +6,7 @@ from datetime import datetime
 from quizapp.attempts.models import Attempt
 from quizapp.attempts.services import is_correct
 from quizapp.banks.models import QuestionKind
-from quizapp.contests.models import ReviewPolicy
+from quizapp.policy import answers_shown_from, shows_answers, shows_score
 
 
 def public_questions(attempt: Attempt) -> list[dict]:
@@ -34,12 +34,9 @@ class Review:
 
 
 def review_for(attempt: Attempt, now: datetime) -> Review:
-    """Apply the round's review policy to a finished attempt."""
-    policy = attempt.round.review
-    show_score = policy != ReviewPolicy.NONE
-    show_answers = policy == ReviewPolicy.IMMEDIATE or (
-        policy == ReviewPolicy.AFTER_CLOSE and now >= attempt.round.closes_at
-    )
+    """Apply the round's review policy (quizapp.policy) to a finished attempt."""
+    show_score = shows_score(attempt.round)
+    show_answers = not attempt.is_in_progress and shows_answers(attempt, now)
     questions = []
     if show_answers:
         for aq in attempt.questions:
@@ -55,5 +52,4 @@ def review_for(attempt: Attempt, now: datetime) -> Review:
                     "source": aq.snapshot.get("source"),
                 }
             )
-    answers_from = attempt.round.closes_at if policy == ReviewPolicy.AFTER_CLOSE else None
-    return Review(show_score, show_answers, answers_from, questions)
+    return Review(show_score, show_answers, answers_shown_from(attempt.round), questions)

@@ -36,12 +36,12 @@ from quizapp.auth.models import User
 from quizapp.auth.services import ClaimedUser
 from quizapp.banks.models import Question, QuestionKind
 from quizapp.contests.models import Round
-from quizapp.contests.services import user_may_enter
 from quizapp.contests.standings import record_result
 from quizapp.database import begin_writing, driver_connection, driver_statement
 from quizapp.db_types import UTCDateTime
 from quizapp.errors import Conflict, Invalid, NotFound, ServiceError, Unauthorized
 from quizapp.extensions import db
+from quizapp.policy import may_enter, shows_score
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -56,6 +56,7 @@ class AttemptResult:
     question_count: int
     duration_seconds: float
     submitted_at: datetime
+    score_shown: bool  # the round's review policy tells its owner the score
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def start_attempt(
         raise Conflict(_l("This round has not opened yet."), code="round_not_open")
     if now >= round_.closes_at:
         raise Conflict(_l("This round is closed."), code="round_closed")
-    if not user_may_enter(user, round_.contest):
+    if not may_enter(user, round_.contest):
         raise NotFound(_l("No such round."))
 
     day = local_day(now)
@@ -643,6 +644,7 @@ def result_of(attempt: Attempt) -> AttemptResult:
         question_count=attempt.max_score,
         duration_seconds=attempt.duration or 0.0,
         submitted_at=attempt.submitted_at,
+        score_shown=shows_score(attempt.round),
     )
 
 

@@ -5,26 +5,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from quizapp.auth.access import roles_required
-from quizapp.auth.models import Role, User
+from quizapp.auth.models import Role
 from quizapp.clock import now
-from quizapp.contests.models import Contest
-from quizapp.contests.services import get_contest
+from quizapp.contests.services import get_contest, managed_contest
 from quizapp.contests.standings import is_final
 from quizapp.contests.stats import contest_stats, question_stats
 from quizapp.errors import NotFound
+from quizapp.policy import stats_scope
 from quizapp.reports.charts import rate_chart
-from quizapp.units.services import visible_unit_ids
 
 blueprint = Blueprint("dashboard", __name__)
-
-
-def stats_scope(user: User, contest: Contest) -> set[int] | None:
-    """None for everything (admins, organizers), HR its unit subtree; others: 404."""
-    if user.role in (Role.ADMIN, Role.ORGANIZER):
-        return None
-    if user.role == Role.HR and user.unit_id is not None:
-        return visible_unit_ids(user)
-    raise NotFound(_l("No such contest."))
 
 
 @blueprint.get("/contests/<slug>/dashboard")
@@ -53,7 +43,7 @@ def show(slug: str):
 @roles_required(Role.ORGANIZER)
 def questions(slug: str, number: int):
     """Facility and discrimination per question of a closed round (reads every answer once)."""
-    contest = get_contest(slug)
+    contest = managed_contest(current_user, slug)
     round_ = next((r for r in contest.rounds if r.number == number), None)
     if round_ is None:
         raise NotFound(_l("No such round."))

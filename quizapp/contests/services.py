@@ -29,22 +29,7 @@ from quizapp.contests.schema import (
 )
 from quizapp.errors import Invalid, NotFound, ServiceError
 from quizapp.extensions import db
-
-
-def unit_lineage_ids(unit_id: int | None) -> set[int]:
-    """The unit and all its ancestors."""
-    lineage: set[int] = set()
-    while unit_id is not None and unit_id not in lineage:
-        lineage.add(unit_id)
-        unit_id = db.session.scalar(select(Unit.parent_id).where(Unit.id == unit_id))
-    return lineage
-
-
-def user_may_enter(user: User, contest: Contest) -> bool:
-    """Everyone, or people whose unit lies in one of the audience units' subtrees."""
-    if not contest.audience:
-        return True
-    return bool(unit_lineage_ids(user.unit_id) & {unit.id for unit in contest.audience})
+from quizapp.policy import can_manage_contest, may_enter, shows_score
 
 
 @dataclass
@@ -77,7 +62,7 @@ def rounds_for_user(user: User, now: datetime) -> list[RoundCard]:
     from quizapp.attempts.models import Attempt, AttemptStatus
 
     contests = db.session.scalars(select(Contest).order_by(Contest.created_at.desc())).all()
-    rounds = [r for c in contests if user_may_enter(user, c) for r in c.rounds]
+    rounds = [r for c in contests if may_enter(user, c) for r in c.rounds]
     if not rounds:
         return []
     round_ids = [r.id for r in rounds]
@@ -111,10 +96,10 @@ def rounds_for_user(user: User, now: datetime) -> list[RoundCard]:
                 attempts_used=used,
                 attempts_allowed=round_.max_attempts,
                 in_progress_id=in_progress.get(round_.id),
-                best_score=best,
+                best_score=best if shows_score(round_) else None,
                 needs_password=contest.password_hash is not None
                 and contest.id not in unlocked
-                and not may_manage(user, contest),
+                and not can_manage_contest(user, contest),
             )
         )
     order = {"open": 0, "upcoming": 1, "closed": 2}
@@ -470,13 +455,6 @@ def _changes(before: dict, after: dict) -> tuple[dict, dict]:
 # --- editing ------------------------------------------------------------------------------
 
 
-def may_manage(user: User, contest: Contest) -> bool:
-    """Admins, and organizers recorded as this contest's organizers."""
-    return user.role == Role.ADMIN or (
-        user.role == Role.ORGANIZER and any(o.id == user.id for o in contest.organizers)
-    )
-
-
 def contests_managed_by(user: User) -> list[Contest]:
     """The contests this organizer runs (every contest for admins), newest first."""
     query = select(Contest).order_by(Contest.created_at.desc(), Contest.id.desc())
@@ -496,14 +474,14 @@ def get_contest(slug: str) -> Contest:
 def managed_contest(user: User, slug: str) -> Contest:
     """The contest by slug if this user runs it; otherwise 404 (its existence stays private)."""
     contest = get_contest(slug)
-    if not may_manage(user, contest):
+    if not can_manage_contest(user, contest):
         raise NotFound(_l("No such contest."))
     return contest
 
 
 def managed_round(user: User, round_id: int) -> Round:
     round_ = db.session.get(Round, round_id)
-    if round_ is None or not may_manage(user, round_.contest):
+    if round_ is None or not can_manage_contest(user, round_.contest):
         raise NotFound(_l("No such round."))
     return round_
 
@@ -718,14 +696,14 @@ def _extend_attempts_in_progress(round_: Round, now: datetime) -> None:
 
 def has_contest_access(user: User, contest: Contest) -> bool:
     """True without a password, for the contest's organizers and admins, or once entered."""
-    if contest.password_hash is None or may_manage(user, contest):
+    if contest.password_hash is None or can_manage_contest(user, contest):
         return True
     return db.session.get(ContestAccess, {"contest_id": contest.id, "user_id": user.id}) is not None
 
 
 def require_contest_access(user: User, contest: Contest) -> None:
     """Refuse (403) a participant who has not yet entered the contest's password."""
-    if not user_may_enter(user, contest):
+    if not may_enter(user, contest):
         raise NotFound(_l("No such round."))
     if not has_contest_access(user, contest):
         raise PasswordRequired(
@@ -775,5 +753,4 @@ __all__ = [
     "create_contest_from_file",
     "create_contest_from_spec",
     "rounds_for_user",
-    "user_may_enter",
 ]

@@ -46,18 +46,17 @@ from quizapp.contests.services import (
     has_contest_access,
     managed_contest,
     managed_round,
-    may_manage,
     round_is_live,
     round_state,
     rounds_for_user,
     update_contest,
     update_round,
-    user_may_enter,
 )
 from quizapp.contests.standings import cached_standings
 from quizapp.database import reads_first
 from quizapp.errors import NotFound, ServiceError
 from quizapp.extensions import db
+from quizapp.policy import can_manage_contest, can_see_leaderboard, may_enter
 from quizapp.reports.results import (
     record_results_export,
     results,
@@ -86,7 +85,7 @@ def home():
 def contest_page(slug: str):
     """The contest's own page (the shared link): rules, rounds, and the password if it has one."""
     contest = get_contest(slug)
-    if not (user_may_enter(current_user, contest) or may_manage(current_user, contest)):
+    if not (may_enter(current_user, contest) or can_manage_contest(current_user, contest)):
         raise NotFound(_l("No such contest."))
     moment = now()
     cards = [c for c in rounds_for_user(current_user, moment) if c.round.contest_id == contest.id]
@@ -103,7 +102,7 @@ def contest_page(slug: str):
 @login_required
 def contest_password(slug: str):
     contest = get_contest(slug)
-    if not user_may_enter(current_user, contest):
+    if not may_enter(current_user, contest):
         raise NotFound(_l("No such contest."))
     form = ContestPasswordForm()
     if form.validate_on_submit():
@@ -123,7 +122,7 @@ def contest_password(slug: str):
 @login_required
 def start(round_id: int):
     round_ = get_round(round_id)
-    if user_may_enter(current_user, round_.contest) and not has_contest_access(
+    if may_enter(current_user, round_.contest) and not has_contest_access(
         current_user, round_.contest
     ):
         flash(_("Enter the contest password first."), "error")
@@ -142,13 +141,10 @@ def start(round_id: int):
 @login_required
 def leaderboard(round_id: int):
     round_ = get_round(round_id)
-    if not (current_user.is_staff or round_.contest.public_leaderboard):
-        raise NotFound("No such leaderboard.")
-    # As the API: names and scores are shown only to the contest's own audience.
-    if not (current_user.is_staff or user_may_enter(current_user, round_.contest)):
-        raise NotFound("No such leaderboard.")
+    if not can_see_leaderboard(current_user, round_.contest):
+        raise NotFound(_l("No such leaderboard."))
     rows = cached_standings(round_, now(), limit=100)
-    manager = may_manage(current_user, round_.contest)
+    manager = can_manage_contest(current_user, round_.contest)
     return render_template(
         "contests/leaderboard.html",
         round=round_,

@@ -24,11 +24,12 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from quizapp.admin.services import record
 from quizapp.attempts.models import FINISHED, Attempt, RoundResult
-from quizapp.auth.models import Role, User
+from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
 from quizapp.contests.standings import prediction_actual, ranked_people
 from quizapp.errors import NotFound
 from quizapp.extensions import db
+from quizapp.policy import can_see_stats, stats_scope
 from quizapp.units.collation import name_key
 from quizapp.units.services import UnitNode, UnitTree
 
@@ -54,14 +55,7 @@ class Scope:
 def contests_for(user: User) -> list[Contest]:
     """Contests whose participation this user may see, newest first."""
     contests = db.session.scalars(select(Contest).order_by(Contest.created_at.desc())).all()
-    return [c for c in contests if may_see_all(user, c) or user.role == Role.HR]
-
-
-def may_see_all(user: User, contest: Contest) -> bool:
-    """Admins, and the organizers of this contest, see every unit."""
-    return user.role == Role.ADMIN or (
-        user.role == Role.ORGANIZER and any(o.id == user.id for o in contest.organizers)
-    )
+    return [c for c in contests if can_see_stats(user, c)]
 
 
 def participation_scope(
@@ -69,15 +63,10 @@ def participation_scope(
 ) -> Scope:
     """The scope `user` asks for; a unit outside what they may see is answered 404.
 
-    HR sees its own unit's subtree; admins and the contest's organizers see all. `user` None is
-    the command line, which sees all.
+    What they may see is quizapp.policy.stats_scope's; `user` None is the command line, which
+    sees all.
     """
-    if user is None or may_see_all(user, contest):
-        allowed = None
-    elif user.role == Role.HR and user.unit_id in tree.nodes:
-        allowed = tree.subtree_ids(user.unit_id)
-    else:
-        raise NotFound(_l("No such participation list."))
+    allowed = None if user is None else stats_scope(user, contest)
     if unit_code:
         node = tree.by_code(unit_code)
         if node is None or (allowed is not None and node.id not in allowed):

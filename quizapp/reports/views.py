@@ -12,12 +12,12 @@ from quizapp.auth.access import roles_required
 from quizapp.auth.models import Role
 from quizapp.clock import now
 from quizapp.contests.services import get_contest
+from quizapp.policy import stats_scope
 from quizapp.reports.charts import rate_chart
 from quizapp.reports.forms import ExportForm
 from quizapp.reports.services import (
     contests_for,
     export_filename,
-    may_see_all,
     participation,
     participation_scope,
     record_export,
@@ -50,7 +50,7 @@ def participation_page():
     contests, report, tree = _request_report()
     if report is None:
         return render_template("reports/participation.html", contests=contests, report=None)
-    sees_all = may_see_all(current_user, report.contest)
+    sees_all = stats_scope(current_user, report.contest) is None
     unit_choices = tree.order if sees_all else tree.subtree(current_user.unit_id)
     chart_units = report.chart_units
     chart = rate_chart(
