@@ -12,7 +12,8 @@ from quizapp.admin.models import AuditLog
 from quizapp.auth.models import Role, User
 from quizapp.auth.services import authenticate
 from quizapp.extensions import db
-from quizapp.units.roster import import_roster, normalise_phone
+from quizapp.units.roster import import_roster
+from quizapp.units.roster_rows import normalise_phone
 
 ROSTER = """full_name,unit_code,phone,email,employee_code,position
 Nguyễn Văn An,VP,0912 345 678,an@example.vn,CB001,Chuyên viên
