@@ -1,8 +1,12 @@
-"""The staff roster: import people into their units as participant accounts, all or nothing.
+"""The staff roster: import people into their units as participant accounts.
 
 A row is matched to an existing account by login or by employee code, so re-importing a roster
 updates people instead of duplicating them. New accounts get the password from the file's
 password column or a generated one, which is handed back once (never stored in plain text).
+A file with a bad row imports nothing. Rows that match a staff account, or an account its owner
+registered that HR has not adopted, are left out and listed, and the rest imports: those are
+questions about a few people, not faults of the file, and importing the same file again with
+HR's answer updates the others in place.
 """
 
 from __future__ import annotations
@@ -20,7 +24,16 @@ from werkzeug.security import generate_password_hash
 from quizapp.admin.services import record
 from quizapp.auth.models import User
 from quizapp.extensions import db
-from quizapp.units.roster_accounts import match_accounts
+from quizapp.units.roster_accounts import (
+    ADOPT,
+    APART,
+    NO_DECISIONS,
+    ROSTER_ROLES,
+    Decisions,
+    SelfRegisteredMatch,
+    match_accounts,
+    sort_out,
+)
 from quizapp.units.roster_rows import REQUIRED, ROSTER_COLUMNS, RosterPerson, parse_rows
 from quizapp.units.tables import RowProblem, TableError, read_table
 
@@ -48,9 +61,16 @@ class RosterReport:
     passwords_from_file: int = 0
     kept_passwords: int = 0  # existing accounts keep the password they have
     removed_from_roster: int = 0
+    first_passwords: int = 0  # generated: new people without one in the file, adopted accounts
     credentials: list[Credential] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # Left out, the rest imported: staff accounts, and accounts their owners registered that HR
+    # has not adopted (adopted ones have a new first password and their sessions ended).
+    staff: list[RowProblem] = field(default_factory=list)
+    self_registered: list[SelfRegisteredMatch] = field(default_factory=list)
+    adopted: list[SelfRegisteredMatch] = field(default_factory=list)
+    apart: list[SelfRegisteredMatch] = field(default_factory=list)  # new accounts beside them
     dry_run: bool = False
 
     @property
@@ -59,6 +79,23 @@ class RosterReport:
 
     def describe_problems(self) -> list[str]:
         return [problem.describe(self.filename) for problem in self.problems]
+
+    def self_registered_rows(self) -> list[tuple[SelfRegisteredMatch, str | None]]:
+        """Rows matching accounts their owners registered, with HR's decision (None: left out).
+
+        A dry run lists the decided rows too, so the import that follows can carry the decision.
+        """
+        rows = [(match, None) for match in self.self_registered]
+        if self.dry_run:
+            rows += [(match, ADOPT) for match in self.adopted]
+            rows += [(match, APART) for match in self.apart]
+        return sorted(rows, key=lambda pair: pair[0].row)
+
+    def describe_left_out(self) -> list[str]:
+        """Each row left out and why, in row order."""
+        lines = [(p.row, p.describe(self.filename)) for p in self.staff]
+        lines += [(m.row, m.describe(self.filename)) for m in self.self_registered]
+        return [line for _row, line in sorted(lines, key=lambda pair: pair[0])]
 
 
 def generate_password() -> str:
@@ -74,12 +111,16 @@ def import_roster(
     scope: set[int] | None = None,
     replace: bool = False,
     dry_run: bool = False,
+    decisions: Decisions = NO_DECISIONS,
 ) -> RosterReport:
     """Create or update the people of a roster file; on any problem nothing is written.
 
     `scope` limits the units (and existing accounts) the import may touch; None allows all.
     With `replace`, members of the units named in the file who are missing from it are taken
-    off the roster (their accounts stay).
+    off the roster (their accounts stay). Rows of staff accounts are left out; so are rows of
+    accounts their owners registered, unless `decisions` says what to do: an adopted account
+    takes the row's login, name, unit and details, a new first password, and its sessions end;
+    a person kept apart gets a new account beside it (where it holds only their email or phone).
     """
     report = RosterReport(filename=filename, dry_run=dry_run)
     try:
@@ -94,14 +135,22 @@ def import_roster(
     if report.problems:
         report.problems.sort(key=lambda p: p.row or 0)
         return report
-    _apply(people, now, report, hash_passwords=not dry_run)
+    rows = sort_out(people, decisions)
+    report.staff, report.self_registered = rows.staff, rows.self_registered
+    report.adopted, report.apart = rows.adopted, rows.apart
+    _apply(rows.imported, now, report, hash_passwords=not dry_run)
 
     if replace:
-        kept = {person.user.id for person in people}
+        kept = {person.user.id for person in rows.imported}
         units = {person.unit.id for person in people}
         report.removed_from_roster = db.session.execute(
             update(User)
-            .where(User.on_roster.is_(True), User.unit_id.in_(units), User.id.not_in(kept))
+            .where(
+                User.on_roster.is_(True),
+                User.role.in_(ROSTER_ROLES),  # staff accounts are never changed by a roster
+                User.unit_id.in_(units),
+                User.id.not_in(kept),
+            )
             .values(on_roster=False, roster_updated_at=now)
         ).rowcount
     if dry_run:
@@ -117,7 +166,21 @@ def import_roster(
         updated=report.updated,
         generated_passwords=len(report.credentials),
         removed_from_roster=report.removed_from_roster,
+        adopted=len(report.adopted),
+        kept_apart_from_self_registered=[m.row for m in report.apart],
+        left_out_self_registered=[m.row for m in report.self_registered],
+        left_out_staff=[p.row for p in report.staff],
     )
+    for match in report.adopted:
+        record(
+            "roster.adopt_self_registered",
+            user=actor,
+            target=filename,
+            row=match.row,
+            account_id=match.user_id,
+            login_before=match.login,
+            registered_at=match.registered_at.isoformat(),
+        )
     db.session.commit()
     return report
 
@@ -125,35 +188,46 @@ def import_roster(
 def _apply(people: list[RosterPerson], now: datetime, report: RosterReport, hash_passwords=True):
     method = current_app.config["PASSWORD_HASH_METHOD"]
     new_people = [p for p in people if p.user is None]
+    adopted = [p for p in people if p.adopting]
+    # An adopted account gets a generated password even when the file has one for the row:
+    # the first password must reach the person through HR's one-time list, like a new account's.
     passwords = [p.password or generate_password() for p in new_people]
+    passwords += [generate_password() for _ in adopted]
     if hash_passwords:
         # scrypt releases the GIL: hash a large roster on every core.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             hashes = list(pool.map(lambda pw: generate_password_hash(pw, method=method), passwords))
     else:
         hashes = ["!dry-run"] * len(passwords)  # rolled back, never stored
-    for person, password, password_hash in zip(new_people, passwords, hashes, strict=True):
-        person.user = User(
-            login=person.login, full_name=person.full_name, password_hash=password_hash
-        )
-        db.session.add(person.user)
-        report.created += 1
-        if person.password:
-            report.passwords_from_file += 1
+    for person, password, password_hash in zip(
+        new_people + adopted, passwords, hashes, strict=True
+    ):
+        if person.adopting:
+            _adopt(person.user, person, password_hash)
         else:
-            report.credentials.append(
-                Credential(
-                    row=person.row,
-                    full_name=person.full_name,
-                    unit_code=person.unit.code,
-                    unit_name=person.unit.name,
-                    login=person.login,
-                    password=password,
-                )
+            person.user = User(
+                login=person.login, full_name=person.full_name, password_hash=password_hash
             )
+            db.session.add(person.user)
+            report.created += 1
+            if person.password:
+                report.passwords_from_file += 1
+                continue
+        report.first_passwords += 1
+        report.credentials.append(
+            Credential(
+                row=person.row,
+                full_name=person.full_name,
+                unit_code=person.unit.code,
+                unit_name=person.unit.name,
+                login=person.login,
+                password=password,
+            )
+        )
+    report.credentials.sort(key=lambda credential: credential.row)
     for person in people:
         user = person.user
-        if user.id is not None:
+        if user.id is not None and not person.adopting:
             report.updated += 1
             if person.password:
                 report.kept_passwords += 1
@@ -165,9 +239,20 @@ def _apply(people: list[RosterPerson], now: datetime, report: RosterReport, hash
         user.roster_updated_at = now
         for attribute in ("email", "phone", "employee_code", "position", "date_of_birth"):
             value = getattr(person, attribute)
-            if value is not None:
+            # An adopted account drops what its owner typed in (an email or phone the roster
+            # does not confirm): whoever registered it keeps no way back into it.
+            if value is not None or person.adopting:
                 setattr(user, attribute, value)
     db.session.flush()
+
+
+def _adopt(user: User, person: RosterPerson, password_hash: str) -> None:
+    """Make an account its owner registered the roster person's: their login, a new password,
+    every session of whoever registered it ended."""
+    user.login = person.login
+    user.password_hash = password_hash
+    user.session_epoch += 1
+    user.self_registered = False
 
 
 def credentials_sheet(credentials: list[Credential]):

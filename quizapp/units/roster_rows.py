@@ -62,6 +62,8 @@ class RosterPerson:
     position: str | None
     date_of_birth: date | None
     user: User | None = None
+    matched_by: str | None = None  # how `user` was found: login, employee_code, email, phone
+    adopting: bool = False  # `user` is an account its owner registered, adopted on HR's word
 
 
 def normalise_phone(text: str) -> str | None:
