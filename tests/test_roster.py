@@ -5,6 +5,7 @@ import re
 import unicodedata
 
 import pytest
+from flask import g
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
@@ -12,7 +13,9 @@ from quizapp.admin.models import AuditLog
 from quizapp.auth.models import Role, User
 from quizapp.auth.services import authenticate
 from quizapp.extensions import db
-from quizapp.units.roster import import_roster, normalise_phone
+from quizapp.i18n import format_datetime_local
+from quizapp.units.roster import import_roster
+from quizapp.units.roster_rows import normalise_phone
 
 ROSTER = """full_name,unit_code,phone,email,employee_code,position
 Nguyễn Văn An,VP,0912 345 678,an@example.vn,CB001,Chuyên viên
@@ -318,7 +321,7 @@ def login(client, user):
 
 def upload(client, text: str, **fields):
     data = {"file": (io.BytesIO(text.encode("utf-8")), "roster.csv"), **fields}
-    return client.post("/roster/import", data=data, content_type="multipart/form-data")
+    return turn(client).post("/roster/import", data=data, content_type="multipart/form-data")
 
 
 def test_hr_uploads_a_roster_and_downloads_the_passwords_once(client, units, make_user):
@@ -361,3 +364,280 @@ def test_upload_with_errors_shows_rows_and_writes_nothing(client, units, make_us
     client.post("/logout")
     login(client, make_user())
     assert upload(client, ROSTER).status_code == 403
+
+
+# --- Accounts their owners registered (issue 17, item 1) and staff accounts (item 7) ---
+
+STRANGER_PASSWORD = "stranger1"
+
+
+def turn(client):
+    """The client whose turn it is: forget the user Flask-Login cached on `g`, since the test's
+    app context (and its `g`) outlives the requests of clients taking turns."""
+    g.pop("_login_user", None)
+    return client
+
+
+def register(client, units, login: str, email: str | None = None, unit="KHAC"):
+    """Someone registers at /register, claiming any unit (a contest allows self-registration)."""
+    response = turn(client).post(
+        "/register",
+        data={
+            "full_name": "Kẻ Mạo Danh",
+            "login": login,
+            "unit_id": units[unit].id,
+            "password": STRANGER_PASSWORD,
+            "confirm": STRANGER_PASSWORD,
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.get("/").status_code == 200  # logged in
+    turn(None)
+    user = db.session.scalar(select(User).where(User.login == login.lower()))
+    if email:
+        # What the form's optional email field stores; posted, it fails today (its Email()
+        # validator needs the email_validator package, which is not installed).
+        user.email = email
+        db.session.commit()
+    return user
+
+
+@pytest.fixture
+def open_registration(units, make_round):
+    round_ = make_round()
+    round_.contest.self_registration = True
+    db.session.commit()
+
+
+def self_registered_rows(response) -> list[list[str]]:
+    """The page's table of rows matching self-registered accounts, as cell texts."""
+    rows = re.findall(
+        r'<tr data-testid="self-registered-row">(.*?)</tr>', response.get_data(as_text=True), re.S
+    )
+    return [
+        [
+            " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+            for cell in re.findall(r"<td.*?</td>", row, re.S)
+        ]
+        for row in rows
+    ]
+
+
+def registered_line(user: User, row: int) -> str:
+    return (
+        f"roster.csv: row {row}: Matches an account its owner registered themselves: "
+        f"{user.login}, registered {format_datetime_local(user.created_at)} as Kẻ Mạo Danh "
+        f"(Sở Tư pháp), by"
+    )
+
+
+def test_registration_marks_the_account_self_registered(app, units, open_registration, clock):
+    stranger = register(app.test_client(), units, "0912345678", "an@example.vn")
+    assert stranger.self_registered and not stranger.on_roster
+    run(ROSTER.replace("0912 345 678", "0912 999 999"), clock)  # the roster's own accounts
+    assert not any(u.self_registered for u in users().values() if u.id != stranger.id)
+
+
+def test_hr_is_asked_before_a_roster_adopts_a_self_registered_account(
+    app, client, units, open_registration, make_user
+):
+    # A stranger registers with An's phone as login and An's email, in another body's unit.
+    stranger_client = app.test_client()
+    stranger = register(stranger_client, units, "0912345678", "An@Example.vn")
+    stranger_id = stranger.id
+    hr = make_user(role=Role.HR, unit=units["SO"])
+    login(client, hr)
+
+    # The preview and the import both report An's row and leave it out; the rest imports.
+    reported = [
+        "2",
+        "Nguyễn Văn An",
+        "0912345678",
+        format_datetime_local(stranger.created_at),
+        "Kẻ Mạo Danh (Sở Tư pháp)",
+        "login",
+        "Leave the row out Adopt the account",
+    ]
+    preview = upload(client, ROSTER, dry_run="y")
+    assert preview.status_code == 200
+    assert self_registered_rows(preview) == [reported]
+    response = upload(client, ROSTER)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-testid="created">3<' in page and 'data-testid="left-out">1<' in page
+    assert self_registered_rows(response) == [reported]
+    assert f'value="adopt:{stranger_id}"' in page
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    with client.post("/roster/passwords", data={"token": token, "format": "csv"}) as download:
+        assert "0912345678" not in download.get_data(as_text=True)  # no first password for An
+    db.session.expire_all()
+    stranger = db.session.get(User, stranger_id)
+    assert (stranger.full_name, stranger.unit.code, stranger.self_registered) == (
+        "Kẻ Mạo Danh",
+        "KHAC",
+        True,
+    )
+    assert not stranger.on_roster
+    assert authenticate("0912345678", STRANGER_PASSWORD) is not None
+    assert turn(stranger_client).get("/").status_code == 200
+
+    # A decision for an account the row does not match does nothing.
+    other = register(app.test_client(), units, "someone@example.vn")
+    upload(client, ROSTER, decisions=[f"adopt:{other.id}"])
+    db.session.expire_all()
+    assert db.session.get(User, other.id).self_registered
+    assert db.session.get(User, stranger_id).self_registered
+
+    # HR adopts it: a new first password in the one-time list, the stranger's password and
+    # session end, and the account becomes the roster's An.
+    response = upload(client, ROSTER, decisions=[f"adopt:{stranger_id}"])
+    page = response.get_data(as_text=True)
+    assert 'data-testid="adopted">1<' in page and "left-out" not in page
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    with client.post("/roster/passwords", data={"token": token, "format": "xlsx"}) as download:
+        rows = list(load_workbook(io.BytesIO(download.data)).active.iter_rows(values_only=True))
+    assert [row[4] for row in rows[1:]] == ["0912345678"]
+    first_password = rows[1][5]
+    db.session.expire_all()
+    adopted = db.session.get(User, stranger_id)
+    assert authenticate("0912345678", STRANGER_PASSWORD) is None
+    assert authenticate("0912345678", first_password) == adopted
+    assert turn(stranger_client).get("/").status_code == 302  # logged out
+    assert (adopted.full_name, adopted.unit.code, adopted.self_registered, adopted.on_roster) == (
+        "Nguyễn Văn An",
+        "VP",
+        False,
+        True,
+    )
+    assert (adopted.email, adopted.employee_code) == ("an@example.vn", "CB001")
+    (entry,) = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "roster.adopt_self_registered")
+    )
+    assert (entry.user_id, entry.details["account_id"], entry.details["row"]) == (
+        hr.id,
+        stranger_id,
+        2,
+    )
+    assert user_count() == 4 + 2  # the roster's four (An's the adopted account), other, HR
+
+
+def test_a_person_whose_email_a_stranger_registered_may_get_an_account_apart(
+    app, client, units, open_registration, make_user
+):
+    # The stranger's login is An's email; the roster makes An's login from the phone.
+    stranger = register(app.test_client(), units, "an@example.vn")
+    stranger_id = stranger.id
+    login(client, make_user(role=Role.HR, unit=units["SO"]))
+    response = upload(client, ROSTER)
+    assert "0912345678" not in users()  # not silently made beside it either
+    (reported,) = self_registered_rows(response)
+    assert reported[2:] == [
+        "an@example.vn",
+        format_datetime_local(stranger.created_at),
+        "Kẻ Mạo Danh (Sở Tư pháp)",
+        "email",
+        "Leave the row out Adopt the account New account apart from it",
+    ]
+    assert f'value="apart:{stranger_id}"' in response.get_data(as_text=True)
+
+    response = upload(client, ROSTER, decisions=[f"apart:{stranger_id}"])
+    assert response.status_code == 200
+    an = users()["0912345678"]
+    assert (an.full_name, an.email, an.on_roster, an.self_registered) == (
+        "Nguyễn Văn An",
+        "an@example.vn",
+        True,
+        False,
+    )
+    db.session.expire_all()
+    stranger = db.session.get(User, stranger_id)
+    assert stranger.self_registered and stranger.unit.code == "KHAC"  # left as it was
+    assert authenticate("an@example.vn", STRANGER_PASSWORD) == stranger
+
+
+def test_a_decision_the_page_never_offered_is_refused(client, units, make_user):
+    login(client, make_user(role=Role.HR, unit=units["SO"]))
+    response = upload(client, ROSTER, decisions=["adopt:²"])
+    assert response.status_code == 400
+    assert "choose from the list" in response.get_data(as_text=True)
+    assert user_count() == 1
+
+
+def test_roster_cli_leaves_self_registered_accounts_out_until_told_to_adopt(
+    app, runner, units, open_registration, tmp_path
+):
+    stranger_client = app.test_client()
+    stranger = register(stranger_client, units, "0912345678", "an@example.vn")
+    stranger_id, line = stranger.id, registered_line(stranger, 2)
+    path, out = tmp_path / "roster.csv", tmp_path / "passwords.csv"
+    path.write_text(ROSTER, encoding="utf-8")
+
+    result = runner.invoke(args=["roster", "import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 people: 3 new, 0 updated." in result.output
+    assert f"left out: {line}" in result.output
+    assert "--adopt-self-registered" in result.output
+    assert authenticate("0912345678", STRANGER_PASSWORD) is not None
+    assert turn(stranger_client).get("/").status_code == 200
+
+    result = runner.invoke(
+        args=["roster", "import", str(path), "-o", str(out), "--adopt-self-registered"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 self-registered accounts adopted" in result.output
+    (written,) = [row for row in out.read_text(encoding="utf-8-sig").splitlines()[1:]]
+    login_, password = written.split(",")[4:6]
+    assert login_ == "0912345678"
+    db.session.expire_all()
+    assert authenticate("0912345678", STRANGER_PASSWORD) is None
+    assert authenticate("0912345678", password) == db.session.get(User, stranger_id)
+    assert turn(stranger_client).get("/").status_code == 302
+
+
+STAFF_ROSTER = """full_name,unit_code,login,employee_code,phone
+Ban Tổ Chức,VP,btc.moi@example.vn,CB100,
+Nhân Sự,KHTC,,CB200,0988000111
+Quản Trị,VP,admin@example.vn,,
+Nguyễn Văn An,VP,,CB001,0912345678
+"""
+
+
+@pytest.mark.parametrize("as_hr", [True, False], ids=["hr-page-scope", "cli-scope"])
+def test_no_roster_import_changes_a_staff_account(ctx, units, clock, make_user, as_hr):
+    from quizapp.units.services import visible_unit_ids
+
+    staff = {
+        "organizer": make_user("btc@example.vn", role=Role.ORGANIZER, unit=units["VP"]),
+        "hr": make_user("0988000111", role=Role.HR, unit=units["VP"]),
+        "admin": make_user("admin@example.vn", role=Role.ADMIN, unit=units["VP"]),
+    }
+    staff["organizer"].employee_code = "CB100"
+    staff["organizer"].on_roster = True
+    db.session.commit()
+    before = {
+        role: (u.login, u.full_name, u.unit_id, u.password_hash, u.on_roster, u.employee_code)
+        for role, u in staff.items()
+    }
+    hr = make_user(role=Role.HR, unit=units["SO"])
+    scope = visible_unit_ids(hr) if as_hr else None
+    # Today's code refuses an admin's row from HR as "outside your units": leave it to the CLI,
+    # so the HR file shows what happens to the organizer and the HR officer.
+    text = STAFF_ROSTER.replace("Quản Trị,VP,admin@example.vn,,\n", "") if as_hr else STAFF_ROSTER
+    report = run(text, clock, scope=scope, actor=hr, replace=True)
+    db.session.expire_all()
+    after = {
+        role: (u.login, u.full_name, u.unit_id, u.password_hash, u.on_roster, u.employee_code)
+        for role, u in staff.items()
+    }
+    assert after == before
+    assert report.ok, report.describe_problems()
+    assert (report.created, report.updated, report.removed_from_roster) == (1, 0, 0)
+    expected = [
+        "roster.csv: row 2: Matches the staff account 'btc@example.vn' (Người dùng 1, organizer): "
+        "a roster import never changes organizer, HR or admin accounts, so the row was left out.",
+        "roster.csv: row 3: Matches the staff account '0988000111' (Người dùng 2, HR officer): a "
+        "roster import never changes organizer, HR or admin accounts, so the row was left out.",
+        "roster.csv: row 4: Matches the staff account 'admin@example.vn' (Người dùng 3, admin): a "
+        "roster import never changes organizer, HR or admin accounts, so the row was left out.",
+    ]
+    assert report.describe_left_out() == expected[: 2 if as_hr else 3]

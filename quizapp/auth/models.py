@@ -63,6 +63,9 @@ class User(UserMixin, db.Model):
     # On the staff roster of their unit (set by `roster import`); the roster gives the headcount.
     on_roster: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     roster_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Made by its owner at /register: the name, unit, phone and email are the owner's claim, not
+    # HR's record. A roster import adopts such an account only when HR says so (and clears it).
+    self_registered: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Part of the id kept in session and remember cookies; logging out raises it, so a cookie
     # copied before the logout no longer logs anyone in (sessions themselves are signed cookies).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -142,6 +142,7 @@ class NewUser:
     email: str | None = None
     phone: str | None = None
     employee_code: str | None = None
+    self_registered: bool = False  # made by its owner at /register, not by HR or an admin
 
 
 def create_user(data: NewUser, *, actor: User | None = None, commit: bool = True) -> User:
@@ -171,6 +172,7 @@ def create_user(data: NewUser, *, actor: User | None = None, commit: bool = True
         email=data.email,
         phone=data.phone,
         employee_code=data.employee_code,
+        self_registered=data.self_registered,
     )
     db.session.add(user)
     record("user.create", user=actor, target=login, role=data.role)

@@ -114,6 +114,7 @@ def register():
                     full_name=form.full_name.data,
                     unit_code=unit.code if unit else None,
                     email=form.email.data or None,
+                    self_registered=True,
                 )
             )
         except ServiceError as error:

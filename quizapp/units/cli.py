@@ -65,33 +65,62 @@ def roster():
     help="Take members of the units in the file who are missing from it off the roster.",
 )
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
-def roster_import(file: Path, passwords_out: Path | None, replace: bool, dry_run: bool):
-    """Create or update participant accounts from XLSX/CSV (all or nothing).
+@click.option(
+    "--adopt-self-registered",
+    is_flag=True,
+    help="Adopt the accounts that rows match but their owners registered themselves: each takes "
+    "the row's login, name and unit, gets a new first password, and is logged out everywhere. "
+    "Without it those rows are left out and listed.",
+)
+@click.option(
+    "--separate-self-registered",
+    is_flag=True,
+    help="Give each person whose email or phone (not login or employee code) is on an account "
+    "its owner registered a new account apart from it, leaving that account as it is.",
+)
+def roster_import(
+    file: Path,
+    passwords_out: Path | None,
+    replace: bool,
+    dry_run: bool,
+    adopt_self_registered: bool,
+    separate_self_registered: bool,
+):
+    """Create or update participant accounts from XLSX/CSV.
 
     Columns: full_name, unit_code, login, email, phone, employee_code, password (optional),
-    position, date_of_birth.
+    position, date_of_birth. A bad row imports nothing; rows of staff accounts, and of
+    accounts their owners registered (unless adopted), are left out and listed.
     """
     from quizapp.clock import now
-    from quizapp.units.roster import import_roster
+    from quizapp.units.roster import Decisions, import_roster
 
     if passwords_out and passwords_out.suffix.lower() not in (".xlsx", ".csv"):
         fail("--passwords-out must end in .xlsx or .csv")
-    check = import_roster(file.read_bytes(), file.name, now=now(), replace=replace, dry_run=True)
+    if adopt_self_registered and separate_self_registered:
+        fail("Give --adopt-self-registered or --separate-self-registered, not both.")
+    decisions = Decisions(adopt_all=adopt_self_registered, apart_all=separate_self_registered)
+    check = import_roster(
+        file.read_bytes(), file.name, now=now(), replace=replace, dry_run=True, decisions=decisions
+    )
     for line in check.describe_problems():
         click.echo(f"error: {line}", err=True)
     if not check.ok:
         fail(f"{len(check.problems)} error(s); nothing was imported.")
-    new_without_password = check.created - check.passwords_from_file
-    if new_without_password and not dry_run and passwords_out is None:
+    if check.first_passwords and not dry_run and passwords_out is None:
+        new_without_password = check.first_passwords - len(check.adopted)
         fail(
-            f"{new_without_password} new people have no password in the file: give "
-            "--passwords-out FILE.xlsx to receive their generated first passwords."
+            f"{new_without_password} new people have no password in the file"
+            + (f" and {len(check.adopted)} adopted accounts get a new one" if check.adopted else "")
+            + ": give --passwords-out FILE.xlsx to receive their generated first passwords."
         )
     if dry_run:
         _summary(check, "Would import")
         return
-    with passwords_out.open("wb") if new_without_password else nullcontext() as out:
-        report = import_roster(file.read_bytes(), file.name, now=now(), replace=replace)
+    with passwords_out.open("wb") if check.first_passwords else nullcontext() as out:
+        report = import_roster(
+            file.read_bytes(), file.name, now=now(), replace=replace, decisions=decisions
+        )
         if not report.ok:  # changed between the check and the import
             for line in report.describe_problems():
                 click.echo(f"error: {line}", err=True)
@@ -101,7 +130,7 @@ def roster_import(file: Path, passwords_out: Path | None, replace: bool, dry_run
     _summary(report, "Imported")
     if report.credentials:
         click.echo(
-            f"First passwords of {len(report.credentials)} new people written to "
+            f"First passwords of {len(report.credentials)} people written to "
             f"{passwords_out}; hand them over and delete the file."
         )
 
@@ -121,15 +150,30 @@ def _write_credentials(credentials, path: Path, out) -> None:
 def _summary(report, verb: str) -> None:
     if report.ignored_columns:
         click.echo(f"Ignored columns: {', '.join(report.ignored_columns)}")
+    left_out = report.describe_left_out()
     click.echo(
-        f"{verb} {report.total} people: {report.created} new, {report.updated} updated"
+        f"{verb} {report.total - len(left_out)} people: {report.created} new, "
+        f"{report.updated} updated"
         + (
             f", {report.removed_from_roster} taken off the roster"
             if report.removed_from_roster
             else ""
         )
+        + (f", {len(report.adopted)} self-registered accounts adopted" if report.adopted else "")
+        + (f" ({len(report.apart)} new beside a self-registered account)" if report.apart else "")
         + "."
     )
+    for line in left_out:
+        click.echo(f"left out: {line}", err=True)
+    if left_out:
+        click.echo(f"{len(left_out)} row(s) left out (listed above).")
+    if report.self_registered:
+        click.echo(
+            f"{len(report.self_registered)} row(s) match accounts their owners registered "
+            "themselves: run again with --adopt-self-registered to adopt them, or with "
+            "--separate-self-registered to give the people matched by email or phone new "
+            "accounts of their own."
+        )
     if report.kept_passwords:
         click.echo(
             f"{report.kept_passwords} existing accounts keep their own password "

@@ -1,61 +1,43 @@
-"""The staff roster: import people into their units as participant accounts, all or nothing.
+"""The staff roster: import people into their units as participant accounts.
 
 A row is matched to an existing account by login or by employee code, so re-importing a roster
 updates people instead of duplicating them. New accounts get the password from the file's
 password column or a generated one, which is handed back once (never stored in plain text).
+A file with a bad row imports nothing. Rows that match a staff account, or an account its owner
+registered that HR has not adopted, are left out and listed, and the rest imports: those are
+questions about a few people, not faults of the file, and importing the same file again with
+HR's answer updates the others in place.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 from quizapp.admin.services import record
-from quizapp.auth.models import Role, Unit, User
-from quizapp.auth.services import normalise_login
+from quizapp.auth.models import User
 from quizapp.extensions import db
+from quizapp.units.roster_accounts import (
+    ADOPT,
+    APART,
+    NO_DECISIONS,
+    ROSTER_ROLES,
+    Decisions,
+    SelfRegisteredMatch,
+    match_accounts,
+    sort_out,
+)
+from quizapp.units.roster_rows import REQUIRED, ROSTER_COLUMNS, RosterPerson, parse_rows
 from quizapp.units.tables import RowProblem, TableError, read_table
 
-ROSTER_COLUMNS = {
-    "full_name": "full_name",
-    "name": "full_name",
-    "ho_va_ten": "full_name",
-    "ho_ten": "full_name",
-    "unit_code": "unit_code",
-    "unit": "unit_code",
-    "ma_don_vi": "unit_code",
-    "login": "login",
-    "ten_dang_nhap": "login",
-    "email": "email",
-    "e_mail": "email",
-    "thu_dien_tu": "email",
-    "phone": "phone",
-    "so_dien_thoai": "phone",
-    "dien_thoai": "phone",
-    "employee_code": "employee_code",
-    "ma_can_bo": "employee_code",
-    "ma_nhan_vien": "employee_code",
-    "ma_cbccvc": "employee_code",
-    "password": "password",
-    "mat_khau": "password",
-    "position": "position",
-    "chuc_vu": "position",
-    "date_of_birth": "date_of_birth",
-    "ngay_sinh": "date_of_birth",
-}
-REQUIRED = ("full_name", "unit_code")
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
-EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
-PROTECTED_ROLES = (Role.ADMIN,)  # accounts an HR officer's roster may not change
 
 
 @dataclass
@@ -79,9 +61,16 @@ class RosterReport:
     passwords_from_file: int = 0
     kept_passwords: int = 0  # existing accounts keep the password they have
     removed_from_roster: int = 0
+    first_passwords: int = 0  # generated: new people without one in the file, adopted accounts
     credentials: list[Credential] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # Left out, the rest imported: staff accounts, and accounts their owners registered that HR
+    # has not adopted (adopted ones have a new first password and their sessions ended).
+    staff: list[RowProblem] = field(default_factory=list)
+    self_registered: list[SelfRegisteredMatch] = field(default_factory=list)
+    adopted: list[SelfRegisteredMatch] = field(default_factory=list)
+    apart: list[SelfRegisteredMatch] = field(default_factory=list)  # new accounts beside them
     dry_run: bool = False
 
     @property
@@ -91,44 +80,22 @@ class RosterReport:
     def describe_problems(self) -> list[str]:
         return [problem.describe(self.filename) for problem in self.problems]
 
+    def self_registered_rows(self) -> list[tuple[SelfRegisteredMatch, str | None]]:
+        """Rows matching accounts their owners registered, with HR's decision (None: left out).
 
-@dataclass
-class _Person:
-    row: int
-    full_name: str
-    unit: Unit
-    login: str
-    explicit_login: bool
-    email: str | None
-    phone: str | None
-    employee_code: str | None
-    password: str | None
-    position: str | None
-    date_of_birth: date | None
-    user: User | None = None
+        A dry run lists the decided rows too, so the import that follows can carry the decision.
+        """
+        rows = [(match, None) for match in self.self_registered]
+        if self.dry_run:
+            rows += [(match, ADOPT) for match in self.adopted]
+            rows += [(match, APART) for match in self.apart]
+        return sorted(rows, key=lambda pair: pair[0].row)
 
-
-def normalise_phone(text: str) -> str | None:
-    """A Vietnamese phone number as 0xxxxxxxxx, or None when it cannot be one."""
-    digits = re.sub(r"[\s.\-()]", "", text)
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) in (11, 12):
-        digits = "0" + digits[2:]
-    elif not digits.startswith("0") and len(digits) in (9, 10):
-        digits = "0" + digits  # Excel drops the leading zero of numbers
-    if digits.isdigit() and digits.startswith("0") and len(digits) in (10, 11):
-        return digits
-    return None
-
-
-def parse_date(text: str) -> date | None:
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
+    def describe_left_out(self) -> list[str]:
+        """Each row left out and why, in row order."""
+        lines = [(p.row, p.describe(self.filename)) for p in self.staff]
+        lines += [(m.row, m.describe(self.filename)) for m in self.self_registered]
+        return [line for _row, line in sorted(lines, key=lambda pair: pair[0])]
 
 
 def generate_password() -> str:
@@ -144,12 +111,16 @@ def import_roster(
     scope: set[int] | None = None,
     replace: bool = False,
     dry_run: bool = False,
+    decisions: Decisions = NO_DECISIONS,
 ) -> RosterReport:
     """Create or update the people of a roster file; on any problem nothing is written.
 
     `scope` limits the units (and existing accounts) the import may touch; None allows all.
     With `replace`, members of the units named in the file who are missing from it are taken
-    off the roster (their accounts stay).
+    off the roster (their accounts stay). Rows of staff accounts are left out; so are rows of
+    accounts their owners registered, unless `decisions` says what to do: an adopted account
+    takes the row's login, name, unit and details, a new first password, and its sessions end;
+    a person kept apart gets a new account beside it (where it holds only their email or phone).
     """
     report = RosterReport(filename=filename, dry_run=dry_run)
     try:
@@ -158,20 +129,28 @@ def import_roster(
         report.problems = error.problems
         return report
     report.ignored_columns = table.ignored_columns
-    people = _parse_rows(table, scope, report.problems.append)
-    _match_accounts(people, scope, report.problems.append)
+    people = parse_rows(table, scope, report.problems.append)
+    match_accounts(people, scope, report.problems.append)
     report.total = len(table.rows)
     if report.problems:
         report.problems.sort(key=lambda p: p.row or 0)
         return report
-    _apply(people, now, report, hash_passwords=not dry_run)
+    rows = sort_out(people, decisions)
+    report.staff, report.self_registered = rows.staff, rows.self_registered
+    report.adopted, report.apart = rows.adopted, rows.apart
+    _apply(rows.imported, now, report, hash_passwords=not dry_run)
 
     if replace:
-        kept = {person.user.id for person in people}
+        kept = {person.user.id for person in rows.imported}
         units = {person.unit.id for person in people}
         report.removed_from_roster = db.session.execute(
             update(User)
-            .where(User.on_roster.is_(True), User.unit_id.in_(units), User.id.not_in(kept))
+            .where(
+                User.on_roster.is_(True),
+                User.role.in_(ROSTER_ROLES),  # staff accounts are never changed by a roster
+                User.unit_id.in_(units),
+                User.id.not_in(kept),
+            )
             .values(on_roster=False, roster_updated_at=now)
         ).rowcount
     if dry_run:
@@ -187,233 +166,68 @@ def import_roster(
         updated=report.updated,
         generated_passwords=len(report.credentials),
         removed_from_roster=report.removed_from_roster,
+        adopted=len(report.adopted),
+        kept_apart_from_self_registered=[m.row for m in report.apart],
+        left_out_self_registered=[m.row for m in report.self_registered],
+        left_out_staff=[p.row for p in report.staff],
     )
+    for match in report.adopted:
+        record(
+            "roster.adopt_self_registered",
+            user=actor,
+            target=filename,
+            row=match.row,
+            account_id=match.user_id,
+            login_before=match.login,
+            registered_at=match.registered_at.isoformat(),
+        )
     db.session.commit()
     return report
 
 
-def _parse_rows(table, scope, problem) -> list[_Person]:
-    units = {unit.code: unit for unit in db.session.scalars(select(Unit))}
-    units_folded = {code.casefold(): unit for code, unit in units.items()}
-    people: list[_Person] = []
-    first_row_of: dict[tuple[str, str], int] = {}
-
-    for row in table.rows:
-        errors: list[str] = []
-        full_name = " ".join((row.text("full_name") or "").split())
-        if not full_name:
-            errors.append(_l("The full name is empty."))
-        unit_code = row.text("unit_code")
-        unit = None
-        if unit_code is None:
-            errors.append(_l("The unit code is empty."))
-        else:
-            unit = units.get(unit_code) or units_folded.get(unit_code.casefold())
-            if unit is None:
-                errors.append(
-                    _l(
-                        "Unknown unit code %(code)r: import the unit first or correct the code.",
-                        code=unit_code,
-                    )
-                )
-            elif scope is not None and unit.id not in scope:
-                errors.append(_l("Unit %(code)r is outside your units.", code=unit_code))
-        phone = row.text("phone")
-        if phone is not None:
-            normalised = normalise_phone(phone)
-            if normalised is None:
-                errors.append(
-                    _l(
-                        "Phone number %(phone)r is malformed: write 10 digits starting with 0 "
-                        "(or +84).",
-                        phone=phone,
-                    )
-                )
-            phone = normalised
-        email = row.text("email")
-        if email is not None:
-            email = email.lower()
-            if not EMAIL.match(email):
-                errors.append(_l("Email address %(email)r is malformed.", email=email))
-        employee_code = row.text("employee_code")
-        password = row.text("password")
-        if password is not None and len(password) < 6:
-            errors.append(_l("The password must have at least 6 characters."))
-        birth = row.text("date_of_birth")
-        date_of_birth = parse_date(birth) if birth else None
-        if birth and date_of_birth is None:
-            errors.append(
-                _l("Date of birth %(value)r is not a date (write dd/mm/yyyy).", value=birth)
-            )
-        explicit = row.text("login")
-        login = normalise_login(explicit or phone or email or employee_code or "")
-        if not login and not errors:
-            errors.append(
-                _l("No login, phone, email or employee code: the person could not log in.")
-            )
-        for kind, value in (("login", login), ("employee_code", employee_code)):
-            if not value:
-                continue
-            key = (kind, value.casefold())
-            if key in first_row_of and kind == "login":
-                errors.append(
-                    _l(
-                        "Login %(value)r is also in row %(row)s: a person may be listed only "
-                        "once, and each person needs a login of their own.",
-                        value=value,
-                        row=first_row_of[key],
-                    )
-                )
-            elif key in first_row_of:
-                errors.append(
-                    _l(
-                        "The same person is listed twice: employee code %(value)r is also in row "
-                        "%(row)s.",
-                        value=value,
-                        row=first_row_of[key],
-                    )
-                )
-            else:
-                first_row_of[key] = row.number
-        for error in errors:
-            problem(RowProblem(row.number, error))
-        if not errors:
-            people.append(
-                _Person(
-                    row=row.number,
-                    full_name=full_name,
-                    unit=unit,
-                    login=login,
-                    explicit_login=explicit is not None,
-                    email=email,
-                    phone=phone,
-                    employee_code=employee_code,
-                    password=password,
-                    position=row.text("position"),
-                    date_of_birth=date_of_birth,
-                )
-            )
-    return people
-
-
-def _chunks(values: list, size: int = 500):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _match_accounts(people: list[_Person], scope, problem) -> None:
-    """Find each person's existing account by login or employee code; report clashes."""
-    logins = [p.login for p in people]
-    codes = [p.employee_code for p in people if p.employee_code]
-    by_login: dict[str, User] = {}
-    by_code: dict[str, User] = {}
-    for chunk in _chunks(logins):
-        for user in db.session.scalars(select(User).where(User.login.in_(chunk))):
-            by_login[user.login] = user
-    for chunk in _chunks(codes):
-        for user in db.session.scalars(select(User).where(User.employee_code.in_(chunk))):
-            by_code[user.employee_code] = user
-
-    matched_row: dict[int, int] = {}
-    for person in people:
-        user_login = by_login.get(person.login)
-        user_code = by_code.get(person.employee_code) if person.employee_code else None
-        if user_login and user_code and user_login is not user_code:
-            problem(
-                RowProblem(
-                    person.row,
-                    _l(
-                        "Login %(login)r belongs to %(name)s, but employee code %(code)r to "
-                        "%(other)s: correct one of them.",
-                        login=person.login,
-                        name=user_login.full_name,
-                        code=person.employee_code,
-                        other=user_code.full_name,
-                    ),
-                )
-            )
-            continue
-        if (
-            user_login
-            and person.employee_code
-            and user_login.employee_code
-            and user_login.employee_code != person.employee_code
-        ):
-            problem(
-                RowProblem(
-                    person.row,
-                    _l(
-                        "Login %(login)r belongs to another person (%(name)s, employee code "
-                        "%(code)r).",
-                        login=person.login,
-                        name=user_login.full_name,
-                        code=user_login.employee_code,
-                    ),
-                )
-            )
-            continue
-        user = user_login or user_code
-        if user is None:
-            continue
-        if scope is not None and (user.unit_id not in scope or user.role in PROTECTED_ROLES):
-            problem(
-                RowProblem(
-                    person.row,
-                    _l(
-                        "Login %(login)r belongs to an account outside your units.",
-                        login=user.login,
-                    ),
-                )
-            )
-            continue
-        if user.id in matched_row:
-            problem(
-                RowProblem(
-                    person.row,
-                    _l(
-                        "The same person is listed twice: %(name)s is also in row %(row)s.",
-                        name=user.full_name,
-                        row=matched_row[user.id],
-                    ),
-                )
-            )
-            continue
-        matched_row[user.id] = person.row
-        person.user = user
-
-
-def _apply(people: list[_Person], now: datetime, report: RosterReport, hash_passwords=True):
+def _apply(people: list[RosterPerson], now: datetime, report: RosterReport, hash_passwords=True):
     method = current_app.config["PASSWORD_HASH_METHOD"]
     new_people = [p for p in people if p.user is None]
+    adopted = [p for p in people if p.adopting]
+    # An adopted account gets a generated password even when the file has one for the row:
+    # the first password must reach the person through HR's one-time list, like a new account's.
     passwords = [p.password or generate_password() for p in new_people]
+    passwords += [generate_password() for _ in adopted]
     if hash_passwords:
         # scrypt releases the GIL: hash a large roster on every core.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             hashes = list(pool.map(lambda pw: generate_password_hash(pw, method=method), passwords))
     else:
         hashes = ["!dry-run"] * len(passwords)  # rolled back, never stored
-    for person, password, password_hash in zip(new_people, passwords, hashes, strict=True):
-        person.user = User(
-            login=person.login, full_name=person.full_name, password_hash=password_hash
-        )
-        db.session.add(person.user)
-        report.created += 1
-        if person.password:
-            report.passwords_from_file += 1
+    for person, password, password_hash in zip(
+        new_people + adopted, passwords, hashes, strict=True
+    ):
+        if person.adopting:
+            _adopt(person.user, person, password_hash)
         else:
-            report.credentials.append(
-                Credential(
-                    row=person.row,
-                    full_name=person.full_name,
-                    unit_code=person.unit.code,
-                    unit_name=person.unit.name,
-                    login=person.login,
-                    password=password,
-                )
+            person.user = User(
+                login=person.login, full_name=person.full_name, password_hash=password_hash
             )
+            db.session.add(person.user)
+            report.created += 1
+            if person.password:
+                report.passwords_from_file += 1
+                continue
+        report.first_passwords += 1
+        report.credentials.append(
+            Credential(
+                row=person.row,
+                full_name=person.full_name,
+                unit_code=person.unit.code,
+                unit_name=person.unit.name,
+                login=person.login,
+                password=password,
+            )
+        )
+    report.credentials.sort(key=lambda credential: credential.row)
     for person in people:
         user = person.user
-        if user.id is not None:
+        if user.id is not None and not person.adopting:
             report.updated += 1
             if person.password:
                 report.kept_passwords += 1
@@ -425,9 +239,20 @@ def _apply(people: list[_Person], now: datetime, report: RosterReport, hash_pass
         user.roster_updated_at = now
         for attribute in ("email", "phone", "employee_code", "position", "date_of_birth"):
             value = getattr(person, attribute)
-            if value is not None:
+            # An adopted account drops what its owner typed in (an email or phone the roster
+            # does not confirm): whoever registered it keeps no way back into it.
+            if value is not None or person.adopting:
                 setattr(user, attribute, value)
     db.session.flush()
+
+
+def _adopt(user: User, person: RosterPerson, password_hash: str) -> None:
+    """Make an account its owner registered the roster person's: their login, a new password,
+    every session of whoever registered it ended."""
+    user.login = person.login
+    user.password_hash = password_hash
+    user.session_epoch += 1
+    user.self_registered = False
 
 
 def credentials_sheet(credentials: list[Credential]):

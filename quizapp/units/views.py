@@ -126,7 +126,10 @@ def roster_import():
             scope=visible_unit_ids(current_user),
             replace=form.replace.data,
             dry_run=form.dry_run.data,
+            decisions=form.decisions_made(),
         )
+        if not report.dry_run:  # a decision is for the file it was made on, not the next one
+            form.adopt_self_registered.data = False
         if report.credentials:
             token = _serializer().dumps(
                 {
@@ -138,6 +141,8 @@ def roster_import():
                 }
             )
     status = 422 if report is not None and not report.ok else 200
+    if form.decisions.errors:  # typed in, not offered by the page
+        status = 400
     response = Response(
         render_template(
             "units/roster_import.html",
