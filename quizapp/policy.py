@@ -72,7 +72,7 @@ def may_enter(user: User, contest: Contest) -> bool:
     """
     if not user.is_authenticated:
         return False
-    if getattr(user, "self_registered", False) and not contest.self_registration:
+    if user.self_registered and not contest.self_registration:
         return False
     if not contest.audience:
         return True

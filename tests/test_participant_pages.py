@@ -152,6 +152,60 @@ def test_self_registration_when_a_contest_allows_it(app, client, make_unit, make
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
+def test_a_claimed_unit_admits_only_to_contests_open_to_registration(
+    app, client, make_unit, make_round
+):
+    """A stranger who registers choosing a department is not its staff: its own contest (no
+    self-registration) neither lists, starts nor ranks them."""
+    unit = make_unit("SGTVT", "Sở Giao thông vận tải")
+    public = make_round()
+    public.contest.self_registration = True
+    staff_only = make_round(audience=[unit])
+    db.session.commit()
+    registered = client.post(
+        "/register",
+        data={
+            "full_name": "Người lạ",
+            "login": "nguoila@example.vn",
+            "email": "nguoila@example.vn",
+            "unit_id": unit.id,
+            "password": "matkhau1",
+            "confirm": "matkhau1",
+        },
+    )
+    assert registered.status_code == 302
+    stranger = db.session.scalar(select(User).where(User.login == "nguoila@example.vn"))
+    assert stranger.self_registered and stranger.unit_id == unit.id
+
+    listed = {r["id"] for r in client.get("/api/v1/rounds").get_json()["rounds"]}
+    assert listed == {public.id}
+    assert client.get(f"/contests/{staff_only.contest.slug}").status_code == 404
+    assert client.post(f"/rounds/{staff_only.id}/start").status_code == 404
+    assert client.get(f"/rounds/{staff_only.id}/leaderboard").status_code == 404
+    assert client.post(f"/rounds/{public.id}/start").status_code == 302  # the open contest
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
+
+
+def test_a_mistyped_email_is_a_form_error_in_vietnamese(client, make_unit, make_round):
+    unit = make_unit("SGTVT")
+    make_round().contest.self_registration = True
+    db.session.commit()
+    response = client.post(
+        "/register",
+        data={
+            "full_name": "Trần Thị Bình",
+            "login": "0912345678",
+            "email": "binh@@example",
+            "unit_id": unit.id,
+            "password": "matkhau1",
+            "confirm": "matkhau1",
+        },
+    )
+    assert response.status_code == 200  # was a 500: the validator's package was missing
+    assert "Nhập địa chỉ email dạng" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
 def test_logout_ends_the_session(logged_in):
     assert logged_in.get("/").status_code == 200
     logged_in.post("/logout")

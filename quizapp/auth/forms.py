@@ -30,7 +30,10 @@ class RegisterForm(FlaskForm):
     )
     email = StringField(
         _l("Email (optional)"),
-        validators=[Optional(), Email()],
+        validators=[
+            Optional(),
+            Email(message=_l("Enter an email address such as ten@donvi.gov.vn.")),
+        ],
         render_kw={"autocomplete": "email", "type": "email"},
     )
     unit_id = SelectField(
