@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
@@ -16,6 +17,7 @@ from quizapp.banks.rules import (
     normalise_text,
     text_key,
 )
+from quizapp.draws import Place, QuestionMove, place_of, refuse_short_draws
 from quizapp.errors import Conflict, Invalid
 from quizapp.extensions import db
 
@@ -134,12 +136,20 @@ class EditResult:
     warnings: list
 
 
-def update_question(question: Question, edit: QuestionEdit, *, actor=None) -> EditResult:
-    """Apply an edit (all or nothing) and audit it; attempts keep their frozen copies."""
+def update_question(
+    question: Question, edit: QuestionEdit, *, actor=None, now: datetime
+) -> EditResult:
+    """Apply an edit (all or nothing) and audit it; attempts keep their frozen copies.
+
+    A new category or difficulty that would leave a round still to close short of questions
+    is refused (DrawShort, naming the round).
+    """
     bank = question.category.bank
     errors, warnings = check_question_edit(edit, bank)
     if errors:
         raise QuestionInvalid(errors)
+    moved_to = Place(edit.category_id, edit.difficulty) if question.is_active else None
+    refuse_short_draws([QuestionMove(place_of(question), moved_to)], now)
     before = question_summary(question)
     category = next(c for c in bank.categories if c.id == edit.category_id)
     kept = {option.id: option for option in question.options}
@@ -181,10 +191,16 @@ def _question_target(bank: QuestionBank, question: Question) -> str:
     return f"{bank.name[:200]} / {label}"[:255]
 
 
-def set_question_active(question: Question, active: bool, *, actor=None) -> None:
-    """Deactivate (never drawn into new attempts) or reactivate a question; audited."""
+def set_question_active(question: Question, active: bool, *, actor=None, now: datetime) -> None:
+    """Deactivate (never drawn into new attempts) or reactivate a question; audited.
+
+    A deactivation that would leave a round still to close short of questions is refused
+    (DrawShort, naming the round).
+    """
     if question.is_active == active:
         return
+    if not active:
+        refuse_short_draws([QuestionMove(place_of(question), None)], now)
     question.is_active = active
     record(
         "question.reactivate" if active else "question.deactivate",
@@ -195,12 +211,16 @@ def set_question_active(question: Question, active: bool, *, actor=None) -> None
     db.session.commit()
 
 
-def delete_question(question: Question, *, actor=None) -> None:
-    """Delete a question no attempt ever held; a used one can only be deactivated."""
+def delete_question(question: Question, *, actor=None, now: datetime) -> None:
+    """Delete a question no attempt ever held; a used one can only be deactivated.
+
+    Like a deactivation, refused when a round still to close would draw short without it.
+    """
     if times_used(question):
         raise Conflict(
             _l("Attempts have used this question, so it cannot be deleted; deactivate it instead.")
         )
+    refuse_short_draws([QuestionMove(place_of(question), None)], now)
     record(
         "question.delete",
         user=actor,

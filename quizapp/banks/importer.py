@@ -2,11 +2,13 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from quizapp import clock
 from quizapp.admin.services import record
 from quizapp.banks.formats import ParsedBank, ParsedQuestion, Problem, reader_for
 from quizapp.banks.formats import supported_extensions as _extensions
@@ -20,7 +22,15 @@ from quizapp.banks.rules import (
     normalise_text,
     text_key,
 )
+from quizapp.draws import DrawShortfall, Place, QuestionMove, draw_shortfalls, place_of
 from quizapp.extensions import db
+from quizapp.policy import can_change_bank
+
+# The importer's own refusal; the preview shows it translated (marked in quizapp.banks.views).
+NOT_YOURS = (
+    "you may not change this bank: only the organizers of the contests that draw from it (while "
+    "none does, whoever imported it) and admins may; import the file as a new bank instead"
+)
 
 
 @dataclass
@@ -37,10 +47,12 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Rounds still to close that the import would leave short of questions: nothing is written.
+    shortfalls: list[DrawShortfall] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not any(p.level == "error" for p in self.problems)
+        return not self.shortfalls and not any(p.level == "error" for p in self.problems)
 
     @property
     def errors(self) -> list[Problem]:
@@ -201,8 +213,16 @@ def import_bank(
     dry_run: bool = False,
     skip_unsupported: bool = False,
     actor=None,
+    now: datetime | None = None,
 ) -> ImportReport:
-    """Import a bank file: on any error nothing is written. Re-imports update by external id."""
+    """Import a bank file: on any error nothing is written. Re-imports update by external id.
+
+    `actor` is the person importing on the site, who must be allowed to change an existing
+    bank (quizapp.policy.can_change_bank) and becomes a new bank's creator; None is the
+    operator at the command line, who may change any bank. A re-import that would leave a
+    round still to close at `now` (default: the app's clock) short of questions, by moving
+    questions to another category or difficulty, is refused: the report names the rounds.
+    """
     parsed = read_bank(data, filename, skip_unsupported=skip_unsupported)
     name = normalise_text(bank_name or parsed.name or "")
     report = ImportReport(
@@ -218,10 +238,12 @@ def import_bank(
         return report
 
     bank = db.session.scalar(select(QuestionBank).where(QuestionBank.name == name))
+    if bank is not None and actor is not None and not can_change_bank(actor, bank):
+        report.problems.append(Problem(None, NOT_YOURS))
+        return report
     existing = _existing_questions(bank)
     for question in parsed.questions:
-        match = existing.get(("id", question.external_id)) if question.external_id else None
-        match = match or existing.get(("text", question.category, text_key(question.text)))
+        match = _match(existing, question)
         change = report.changes.setdefault(
             question.category, {"new": 0, "updated": 0, "unchanged": 0}
         )
@@ -242,11 +264,14 @@ def import_bank(
         else:
             report.unchanged += 1
             change["unchanged"] += 1
-    if dry_run:
+    now = now or clock.now()
+    moves = _draw_moves(bank, existing, parsed)
+    report.shortfalls = draw_shortfalls(moves, now, lock=not dry_run)
+    if dry_run or report.shortfalls:
         db.session.rollback()
         return report
 
-    bank = bank or QuestionBank(name=name)
+    bank = bank or QuestionBank(name=name, created_by_id=actor.id if actor is not None else None)
     db.session.add(bank)
     categories = {category.name: category for category in bank.categories}
     order = parsed.category_order or list(dict.fromkeys(q.category for q in parsed.questions))
@@ -256,9 +281,7 @@ def import_bank(
             bank.categories.append(categories[category_name])
     db.session.flush()
     for question in parsed.questions:
-        match = existing.get(("id", question.external_id)) if question.external_id else None
-        match = match or existing.get(("text", question.category, text_key(question.text)))
-        _write_question(match, question, bank, categories[question.category])
+        _write_question(_match(existing, question), question, bank, categories[question.category])
     record(
         "bank.import",
         user=actor,
@@ -270,6 +293,33 @@ def import_bank(
     )
     db.session.commit()
     return report
+
+
+def _match(existing: dict, question: ParsedQuestion) -> Question | None:
+    """The bank's question a file's question updates: the same id, else the same text in the
+    same category."""
+    match = existing.get(("id", question.external_id)) if question.external_id else None
+    return match or existing.get(("text", question.category, text_key(question.text)))
+
+
+def _draw_moves(
+    bank: QuestionBank | None, existing: dict, parsed: ParsedBank
+) -> list[QuestionMove]:
+    """Where the import moves questions as draws see them: an updated question from its place
+    to the file's (active again), a new one into its place. A category the bank does not hold
+    yet has no round drawing from it."""
+    if bank is None:
+        return []
+    category_ids = {category.name: category.id for category in bank.categories}
+    moves = []
+    for question in parsed.questions:
+        match = _match(existing, question)
+        if match is not None and not _differs(match, question):
+            continue
+        category_id = category_ids.get(question.category)
+        after = Place(category_id, question.difficulty) if category_id else None
+        moves.append(QuestionMove(place_of(match) if match else None, after))
+    return moves
 
 
 def _existing_questions(bank: QuestionBank | None) -> dict:

@@ -136,8 +136,9 @@ def discard_expired_uploads(folder: Path, *, now: datetime, max_age: timedelta) 
             discard_upload(folder, meta_path.stem)
 
 
-def import_pending(upload: PendingUpload, *, dry_run: bool, actor=None) -> ImportReport:
-    """Check (dry run) or import a pending upload with the options chosen when it was sent."""
+def import_pending(upload: PendingUpload, *, dry_run: bool, actor, now: datetime) -> ImportReport:
+    """Check (dry run) or import a pending upload with the options chosen when it was sent,
+    as `actor` (who must be allowed to change the bank it goes into)."""
     return import_bank(
         upload.data,
         upload.filename,
@@ -145,4 +146,5 @@ def import_pending(upload: PendingUpload, *, dry_run: bool, actor=None) -> Impor
         dry_run=dry_run,
         skip_unsupported=upload.skip_unsupported,
         actor=actor,
+        now=now,
     )
