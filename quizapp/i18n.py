@@ -64,6 +64,7 @@ def register_template_helpers(app: Flask) -> None:
         policy.can_manage_contest,
         policy.can_see_leaderboard,
         policy.shows_score,
+        policy.can_change_bank,
     ):
         app.add_template_global(rule)
     app.add_template_filter(format_datetime_local, "local_dt")

@@ -11,7 +11,9 @@ the template that shows a link all agree:
 - its numbers are for those who run it, and for HR officers within their own unit subtree
   (`stats_scope`);
 - what a finished attempt shows its owner follows the round's review policy (`shows_score`,
-  `shows_answers`).
+  `shows_answers`);
+- question banks are read by every organizer (`can_see_bank`) and changed by the organizers of
+  the contests that draw from them, or by their importer before any does (`can_change_bank`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from quizapp.auth.models import Role, Unit, User
-from quizapp.contests.models import Contest, ReviewPolicy, Round
+from quizapp.banks.models import Category, QuestionBank
+from quizapp.contests.models import Contest, ReviewPolicy, Round, RoundDraw, contest_organizers
 from quizapp.errors import NotFound
 from quizapp.extensions import db
 from quizapp.units.services import subtree_ids
@@ -137,3 +140,47 @@ def shows_answers(attempt: Attempt, now: datetime) -> bool:
         return True
     shown_from = answers_shown_from(round_)
     return shown_from is not None and now >= shown_from
+
+
+# --- question banks -----------------------------------------------------------------------
+
+
+def can_see_bank(user: User, bank: QuestionBank) -> bool:
+    """Organizers and admins read every bank: building a round's draw needs them all."""
+    return may(user, "run_contests")
+
+
+def can_change_bank(user: User, bank: QuestionBank) -> bool:
+    """Who may edit, deactivate, delete or re-import the bank's questions.
+
+    Once a contest draws from the bank, its questions are that contest's: the organizers of
+    the contests whose rounds draw from it may change it. Before that, the organizer who
+    imported it (a bank imported before creators were recorded has none: admins only).
+    Admins may change any bank. The command line is the trusted operator's and asks no one.
+    """
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.ORGANIZER:
+        return False
+    drawing = (
+        select(Round.contest_id)
+        .join(RoundDraw, RoundDraw.round_id == Round.id)
+        .join(Category, RoundDraw.category_id == Category.id)
+        .where(Category.bank_id == bank.id)
+    )
+    if not db.session.scalar(select(drawing.exists())):
+        return bank.created_by_id is not None and bank.created_by_id == user.id
+    return bool(
+        db.session.scalar(
+            select(
+                select(contest_organizers.c.contest_id)
+                .where(
+                    contest_organizers.c.user_id == user.id,
+                    contest_organizers.c.contest_id.in_(drawing),
+                )
+                .exists()
+            )
+        )
+    )

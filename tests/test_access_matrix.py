@@ -16,6 +16,7 @@ from sqlalchemy import select
 from quizapp.attempts.services import start_attempt
 from quizapp.auth.models import Role, User
 from quizapp.banks.models import Category, Option, Question, QuestionBank
+from quizapp.contests.models import RoundDraw
 from quizapp.database import writing
 from quizapp.extensions import db
 from tests.conftest import api_login
@@ -79,6 +80,11 @@ ADMINS = access(LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK)
 NO_SUCH_UPLOAD = access(LOGIN, DENIED, DENIED, HIDDEN, HIDDEN, DENIED, DENIED, HIDDEN)
 # A board the organizer has not published: only those who run the contest.
 PRIVATE_BOARD = access(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN, OK)
+# Changing the world's bank: the organizers of the contests that draw from it, and admins; the
+# other organizer (whose contest draws from a bank of their own) gets 404, other roles 403.
+BANK_CHANGERS = access(LOGIN, DENIED, DENIED, OK, HIDDEN, DENIED, DENIED, OK)
+# The other organizer's bank: theirs and admins' to change.
+OTHER_BANK_CHANGERS = access(LOGIN, DENIED, DENIED, HIDDEN, OK, DENIED, DENIED, OK)
 
 
 @dataclass
@@ -92,6 +98,8 @@ class World:
     question_id: int = 0
     bank_id: int = 0
     bank_question_id: int = 0
+    other_bank_id: int = 0
+    other_bank_question_id: int = 0
     unit_id: int = 0
     private_round_id: int = 0
     spare: list = field(default_factory=list)
@@ -107,11 +115,16 @@ class World:
             db.session.commit()  # reading those began a write transaction: end it
         return ids
 
-    def fresh_question(self) -> int:
-        """A question of its own, for writes that change or delete it."""
+    def fresh_question(self, bank_id: int | None = None) -> int:
+        """A question of its own in the world's bank (or another), for writes that change or
+        delete it."""
         db.session.rollback()
         with writing():
-            category = db.session.scalar(select(Category))
+            category = db.session.scalar(
+                select(Category)
+                .where(Category.bank_id == (bank_id or self.bank_id))
+                .order_by(Category.id)
+            )
             question = Question(
                 bank_id=category.bank_id,
                 category=category,
@@ -146,9 +159,26 @@ def world(make_unit, make_user, make_round, clock) -> World:
     built.audience = [province]
     round_ = make_round(audience=[province])
     round_.contest.organizers.append(organizer)
-    # Unit B's own contest, run by the other organizer.
-    other_contest = make_round(audience=[other_unit]).contest
-    other_contest.organizers.append(organizer_other)
+    # Unit B's own contest, run by the other organizer, drawing from a bank of its own.
+    other_round = make_round(audience=[other_unit])
+    other_round.contest.organizers.append(organizer_other)
+    other_bank = QuestionBank(name="Ngân hàng của Sở B")
+    other_category = Category(bank=other_bank, name="Chủ đề B")
+    db.session.add(other_category)
+    db.session.flush()
+    for n in range(2):
+        other_category.questions.append(
+            Question(
+                bank_id=other_bank.id,
+                kind="single",
+                text=f"Câu hỏi của Sở B số {n + 1}?",
+                options=[
+                    Option(position=0, text="Có", is_correct=True),
+                    Option(position=1, text="Không"),
+                ],
+            )
+        )
+    other_round.draws = [RoundDraw(position=0, category=other_category, count=2)]
     # A second contest for A whose board is not published.
     private = make_round(audience=[province], public_leaderboard=False)
     private_contest = private.contest
@@ -159,8 +189,12 @@ def world(make_unit, make_user, make_round, clock) -> World:
     attempt, _ = start_attempt(owner, round_, clock.at)
     built.slug, built.round_id = round_.contest.slug, round_.id
     built.attempt_id, built.question_id = attempt.id, attempt.questions[0].question_id
-    built.bank_id = db.session.scalar(select(QuestionBank.id))
-    built.bank_question_id = db.session.scalar(select(Question.id))
+    built.bank_id = db.session.scalar(select(QuestionBank.id).order_by(QuestionBank.id))
+    built.bank_question_id = db.session.scalar(
+        select(Question.id).where(Question.bank_id == built.bank_id).order_by(Question.id)
+    )
+    built.other_bank_id = other_bank.id
+    built.other_bank_question_id = other_category.questions[0].id
     built.unit_id = province.id
     return built
 
@@ -298,16 +332,16 @@ MATRIX: dict[tuple[str, str], Case] = {
         "/banks/import/no-such-upload/cancel", NO_SUCH_UPLOAD
     ),
     ("GET", "/banks/questions/<id:question_id>/edit"): Case(
-        lambda w: f"/banks/questions/{w.bank_question_id}/edit", ORGANIZERS
+        lambda w: f"/banks/questions/{w.bank_question_id}/edit", BANK_CHANGERS
     ),
     ("POST", "/banks/questions/<id:question_id>/edit"): Case(
-        lambda w: f"/banks/questions/{w.fresh_question()}/edit", ORGANIZERS
+        lambda w: f"/banks/questions/{w.fresh_question()}/edit", BANK_CHANGERS
     ),
     ("POST", "/banks/questions/<id:question_id>/status"): Case(
-        lambda w: f"/banks/questions/{w.fresh_question()}/status", ORGANIZERS
+        lambda w: f"/banks/questions/{w.fresh_question()}/status", BANK_CHANGERS
     ),
     ("POST", "/banks/questions/<id:question_id>/delete"): Case(
-        lambda w: f"/banks/questions/{w.fresh_question()}/delete", ORGANIZERS
+        lambda w: f"/banks/questions/{w.fresh_question()}/delete", BANK_CHANGERS
     ),
     # --- units, rosters, participation ---
     ("GET", "/reports/participation"): Case(
@@ -367,6 +401,25 @@ def test_every_route_is_classified(app):
 EXTRA: list[tuple[str, Case]] = [
     ("GET", Case(lambda w: f"/rounds/{w.private_round_id}/leaderboard", PRIVATE_BOARD)),
     ("GET", Case(lambda w: f"/api/v1/rounds/{w.private_round_id}/leaderboard", PRIVATE_BOARD)),
+    # The other organizer's bank: every organizer reads it, its owners change it.
+    ("GET", Case(lambda w: f"/banks/{w.other_bank_id}", ORGANIZERS)),
+    ("GET", Case(lambda w: f"/banks/{w.other_bank_id}/export/yaml", ORGANIZERS)),
+    (
+        "GET",
+        Case(lambda w: f"/banks/questions/{w.other_bank_question_id}/edit", OTHER_BANK_CHANGERS),
+    ),
+    *[
+        (
+            "POST",
+            Case(
+                lambda w, action=action: (
+                    f"/banks/questions/{w.fresh_question(w.other_bank_id)}/{action}"
+                ),
+                OTHER_BANK_CHANGERS,
+            ),
+        )
+        for action in ("edit", "status", "delete")
+    ],
 ]
 
 

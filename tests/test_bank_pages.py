@@ -21,8 +21,9 @@ from quizapp.banks.services import (
     release_upload,
     store_upload,
 )
-from quizapp.contests.services import available_questions
-from quizapp.errors import Conflict, NotFound
+from quizapp.contests.models import Contest, Round, RoundDraw
+from quizapp.draws import available_questions
+from quizapp.errors import NotFound
 from quizapp.extensions import db
 from tests.conftest import DATA, START
 
@@ -69,6 +70,27 @@ def upload_folder(app, monkeypatch, tmp_path):
 @pytest.fixture
 def organizer(make_user):
     return make_user(role=Role.ORGANIZER)
+
+
+@pytest.fixture
+def bank(bank, organizer):
+    """The small test bank, imported by the page's organizer (who may change it)."""
+    bank.created_by_id = organizer.id
+    db.session.commit()
+    return bank
+
+
+@pytest.fixture
+def make_round(make_round, organizer):
+    """Rounds of contests the page's organizer runs: they keep the right to change the bank."""
+
+    def make(**fields):
+        round_ = make_round(**fields)
+        round_.contest.organizers.append(organizer)
+        db.session.commit()
+        return round_
+
+    return make
 
 
 def login(client, user):
@@ -563,14 +585,14 @@ def test_deactivated_questions_are_not_drawn(client, organizer, make_user, make_
         assert len(drawn) == 3 and question.id not in drawn
     # The contest set-up counts only active questions when it checks a draw.
     assert available_questions(question.category_id, None) == 3
+    # A second one would leave the open round short (refused: see the tests further down).
+    # Once the round has closed nothing draws from the category any more.
     second = question_by_id("t-002")
+    clock.advance(days=8)
     client.post(f"/banks/questions/{second.id}/status", data={"active": "0"})
-    with pytest.raises(Conflict):
-        start_attempt(make_user(), round_, clock.now())
-    db.session.rollback()
+    assert available_questions(question.category_id, None) == 2
     client.post(f"/banks/questions/{second.id}/status", data={"active": "1"})
-    attempt, _created = start_attempt(make_user(), round_, clock.now())
-    assert second.id in {aq.question_id for aq in attempt.questions}
+    assert available_questions(question.category_id, None) == 3
     actions = [
         (e.action, e.details["question_id"])
         for e in db.session.scalars(
@@ -653,8 +675,11 @@ def test_only_organizers_and_admins(client, make_user, bank):
     for role in (Role.ORGANIZER, Role.ADMIN):
         login(client, make_user(role=role))
         assert 'href="/banks/"' in client.get("/").get_data(as_text=True)
-        for path in pages:
+        for path in pages[:-1]:
             assert client.get(path).status_code == 200, (role, path)
+        # Changing the bank is for whoever imported it (no contest draws from it) and admins.
+        edit = client.get(pages[-1]).status_code
+        assert edit == (200 if role == Role.ADMIN else 404), role
         client.post("/logout")
 
 
@@ -695,3 +720,244 @@ def test_pages_are_in_vietnamese(app, client, organizer, bank, monkeypatch):
 
 def test_case_blind_pattern_escapes_and_folds():
     assert case_blind_pattern("Đổi 1.5") == "[đĐ][ổỔ][iI]\\ 1\\.5"
+
+
+# --- banks behind a live contest -------------------------------------------------------------
+
+CCHC_SHORT = (
+    "“Cuộc thi thử”, round 1 (Tuần 1) draws {needed} questions from the category "
+    "“Cải cách hành chính”; this change would leave {left}."
+)
+
+
+@pytest.fixture
+def other_organizer(make_user):
+    """An organizer who runs a contest of their own, drawing from a bank of their own."""
+    return make_user("btc@khac.vn", role=Role.ORGANIZER)
+
+
+def run_contest(organizer, category: Category, count: int, *, slug="khac") -> Round:
+    """A contest of `organizer`, open now, whose one round draws `count` from `category`."""
+    round_ = Round(
+        contest=Contest(slug=slug, title="Cuộc thi khác", organizers=[organizer]),
+        number=1,
+        title="Tuần 1",
+        opens_at=START - timedelta(hours=1),
+        closes_at=START + timedelta(days=7),
+        draws=[RoundDraw(position=0, category=category, count=count)],
+    )
+    db.session.add(round_)
+    db.session.commit()
+    return round_
+
+
+def flashed(client, response) -> str:
+    assert response.status_code == 302, response.status_code
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_an_organizer_of_another_contest_cannot_change_the_bank_it_draws_from(
+    client, organizer, other_organizer, make_round, bank
+):
+    make_round()  # the organizer's live round draws from the bank
+    import_bank(BANK_YAML.encode(), "moi.yaml", actor=other_organizer)
+    own = db.session.scalar(select(QuestionBank).where(QuestionBank.name == "Ngân hàng mới"))
+    run_contest(other_organizer, own.categories[0], 2)
+    question = question_by_id("t-001")
+    text = question.text
+    imports = len(audit("bank.import"))
+    login(client, other_organizer)
+    edit_url = f"/banks/questions/{question.id}/edit"
+    assert client.get(edit_url).status_code == 404
+    changed = edit_data(question, text="Câu hỏi bị sửa?")
+    assert client.post(edit_url, data=changed).status_code == 404
+    status = client.post(f"/banks/questions/{question.id}/status", data={"active": "0"})
+    assert status.status_code == 404
+    assert client.post(f"/banks/questions/{question.id}/delete").status_code == 404
+    # Reading stays open (a round's draw is built from any bank), without the change buttons.
+    page = client.get(f"/banks/{bank.id}").get_data(as_text=True)
+    assert f'data-question="{question.id}"' in page and edit_url not in page
+    assert 'data-testid="import-into-bank"' not in page and 'data-testid="bank-read-only"' in page
+    assert client.get(f"/banks/{bank.id}/export/yaml").status_code == 200
+    # The upload form offers their own bank only; a file naming the other one is refused.
+    form = client.get("/banks/import").get_data(as_text=True)
+    assert f'<option value="{own.id}">' in form and f'<option value="{bank.id}">' not in form
+    assert upload(client, BANK_YAML, "moi.yaml", target=bank.id).status_code == 422
+    document = yaml.safe_load((DATA / "small-bank.yaml").read_text(encoding="utf-8"))
+    document["categories"][0]["questions"][0]["text"] = "Câu hỏi bị sửa?"
+    url = preview_url(upload(client, yaml.safe_dump(document, allow_unicode=True), "s.yaml"))
+    page = client.get(url).get_data(as_text=True)
+    assert "you may not change this bank" in page
+    assert 'data-testid="confirm-import" disabled' in page
+    client.post(url + "/confirm")
+    db.session.expire_all()
+    assert (question.text, question.is_active) == (text, True)
+    assert audit("question.edit") == audit("question.deactivate") == []
+    assert len(audit("bank.import")) == imports
+    # Their own bank, which their contest draws from: theirs to change.
+    mine = question_by_id("n-3")
+    assert client.get(f"/banks/questions/{mine.id}/edit").status_code == 200
+    response = client.post(f"/banks/questions/{mine.id}/status", data={"active": "0"})
+    assert "new attempts no longer draw it" in flashed(client, response)
+    page = client.get(f"/banks/{own.id}").get_data(as_text=True)
+    assert 'data-testid="import-into-bank"' in page and f"/banks/questions/{mine.id}/edit" in page
+
+
+def test_a_bank_is_its_importers_until_a_contest_draws_from_it(client, organizer, other_organizer):
+    login(client, other_organizer)
+    client.post(preview_url(upload(client, BANK_YAML, "moi.yaml")) + "/confirm")
+    own = db.session.scalar(select(QuestionBank))
+    assert own.created_by_id == other_organizer.id
+    question = question_by_id("n-1")
+    assert client.get(f"/banks/questions/{question.id}/edit").status_code == 200
+    client.post("/logout")
+    login(client, organizer)
+    assert client.get(f"/banks/questions/{question.id}/edit").status_code == 404
+    # Once the organizer's contest draws from it, it is that contest's organizers' to change.
+    run_contest(organizer, own.categories[1], 1)
+    assert client.get(f"/banks/questions/{question.id}/edit").status_code == 200
+    client.post("/logout")
+    login(client, other_organizer)
+    assert client.get(f"/banks/questions/{question.id}/edit").status_code == 404
+
+
+def test_a_change_that_would_leave_a_live_round_short_is_refused_naming_it(
+    client, organizer, make_user, make_round, clock
+):
+    round_ = make_round(draw=[("Cải cách hành chính", 3, None), ("Chuyển đổi số", 4, None)])
+    login(client, organizer)
+    # Four questions for a draw of three: one may go.
+    first = question_by_id("t-001")
+    response = client.post(f"/banks/questions/{first.id}/status", data={"active": "0"})
+    assert "new attempts no longer draw it" in flashed(client, response)
+    # A second would leave two: refused, with the round named, and nothing changes.
+    message = CCHC_SHORT.format(needed=3, left=2)
+    second = question_by_id("t-002")
+    response = client.post(f"/banks/questions/{second.id}/status", data={"active": "0"})
+    page = flashed(client, response)
+    assert message in page and "Nothing was changed" in page
+    response = client.post(f"/banks/questions/{second.id}/delete")
+    assert message in flashed(client, response)
+    elsewhere = db.session.scalar(select(Category).where(Category.name == "Chuyển đổi số"))
+    moved = edit_data(second, category_id=str(elsewhere.id))
+    response = client.post(f"/banks/questions/{second.id}/edit", data=moved)
+    assert response.status_code == 409 and message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert second.is_active and second.category.name == "Cải cách hành chính"
+    assert [entry.details["question_id"] for entry in audit("question.deactivate")] == [first.id]
+    assert audit("question.edit") == audit("question.delete") == []
+    # What does not move a question between draws is still allowed, and the round starts.
+    response = client.post(
+        f"/banks/questions/{second.id}/edit", data=edit_data(second, text="Câu đúng sai mới?")
+    )
+    assert response.status_code == 302
+    attempt, _created = start_attempt(make_user(), round_, clock.now())
+    assert len(attempt.questions) == 7
+
+
+def test_a_draw_by_difficulty_counts_that_difficulty(client, organizer, make_round):
+    make_round(draw=[("Cải cách hành chính", 2, 2)])  # t-003 and t-004 are of difficulty 2
+    login(client, organizer)
+    hard = question_by_id("t-003")
+    response = client.post(f"/banks/questions/{hard.id}/edit", data=edit_data(hard, difficulty="1"))
+    assert response.status_code == 409
+    assert (
+        "“Cuộc thi thử”, round 1 (Tuần 1) draws 2 questions of difficulty 2 from the category "
+        "“Cải cách hành chính”; this change would leave 1."
+    ) in response.get_data(as_text=True)
+    easy = question_by_id("t-001")  # of difficulty 1, which the round does not draw
+    assert client.post(f"/banks/questions/{easy.id}/status", data={"active": "0"}).status_code
+    db.session.expire_all()
+    assert hard.difficulty == 2 and not easy.is_active
+
+
+def test_scheduled_rounds_count_and_closed_ones_do_not(client, organizer, make_round, clock):
+    make_round(opens_at=START + timedelta(days=7), closes_at=START + timedelta(days=14))
+    question = question_by_id("t-001")
+    login(client, organizer)
+    response = client.post(f"/banks/questions/{question.id}/status", data={"active": "0"})
+    assert CCHC_SHORT.format(needed=4, left=3) in flashed(client, response)
+    clock.advance(days=15)
+    response = client.post(f"/banks/questions/{question.id}/status", data={"active": "0"})
+    assert "new attempts no longer draw it" in flashed(client, response)
+
+
+def test_a_round_already_short_may_still_be_mended(client, organizer, make_round):
+    login(client, organizer)
+    first, second = question_by_id("t-001"), question_by_id("t-002")
+    client.post(f"/banks/questions/{first.id}/status", data={"active": "0"})  # no round yet
+    make_round(draw=[("Cải cách hành chính", 4, None)])  # three left: already short
+    response = client.post(f"/banks/questions/{second.id}/status", data={"active": "0"})
+    assert CCHC_SHORT.format(needed=4, left=2) in flashed(client, response)
+    response = client.post(f"/banks/questions/{first.id}/status", data={"active": "1"})
+    assert "new attempts may draw it" in flashed(client, response)
+    db.session.expire_all()
+    assert first.is_active and second.is_active
+
+
+def test_admins_change_any_bank_but_not_below_a_live_rounds_draw(client, make_user, make_round):
+    make_round()  # draws all four of each category
+    admin = make_user(role=Role.ADMIN)  # runs no contest
+    login(client, admin)
+    question = question_by_id("t-101")
+    response = client.post(
+        f"/banks/questions/{question.id}/edit", data=edit_data(question, text="Ngày nào?")
+    )
+    assert response.status_code == 302
+    response = client.post(f"/banks/questions/{question.id}/status", data={"active": "0"})
+    page = flashed(client, response)
+    assert (
+        "“Cuộc thi thử”, round 1 (Tuần 1) draws 4 questions from the category “Chuyển đổi số”; "
+        "this change would leave 3."
+    ) in page
+    db.session.expire_all()
+    assert question.is_active and question.text == "Ngày nào?"
+
+
+def moved_to_the_other_category() -> str:
+    """The small bank's file with t-001 moved from CCHC to Chuyển đổi số."""
+    document = yaml.safe_load((DATA / "small-bank.yaml").read_text(encoding="utf-8"))
+    cchc, digital = document["categories"]
+    digital["questions"].append(cchc["questions"].pop(0))
+    return yaml.safe_dump(document, allow_unicode=True)
+
+
+def test_a_reimport_that_would_leave_a_live_round_short_is_refused(
+    client, organizer, make_round, upload_folder
+):
+    make_round()
+    imports = len(audit("bank.import"))
+    login(client, organizer)
+    url = preview_url(upload(client, moved_to_the_other_category(), "small-bank.yaml"))
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="import-shortfalls"' in page
+    assert CCHC_SHORT.format(needed=4, left=3) in page
+    assert 'data-testid="confirm-import" disabled' in page
+    response = client.post(url + "/confirm")
+    assert response.headers["Location"].endswith(url)
+    db.session.expire_all()
+    assert question_by_id("t-001").category.name == "Cải cách hành chính"
+    assert len(audit("bank.import")) == imports
+
+
+def test_cli_import_may_change_any_bank_but_not_below_a_live_rounds_draw(
+    runner, make_round, tmp_path
+):
+    make_round()  # a contest with no organizer on the site: the shell operator is trusted
+    path = tmp_path / "small-bank.yaml"
+    path.write_text(moved_to_the_other_category(), encoding="utf-8")
+    result = runner.invoke(args=["banks", "import", str(path)])
+    assert result.exit_code == 1
+    assert (
+        "'Cuộc thi thử', round 1 (Tuần 1) draws 4 questions from 'Cải cách hành chính'; "
+        "this change would leave 3"
+    ) in result.output
+    assert "nothing was imported" in result.output
+    db.session.expire_all()
+    assert question_by_id("t-001").category.name == "Cải cách hành chính"
+    # A re-import that keeps every draw whole goes through.
+    document = yaml.safe_load((DATA / "small-bank.yaml").read_text(encoding="utf-8"))
+    document["categories"][0]["questions"][0]["text"] = "Văn bản nào ban hành Chương trình?"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(args=["banks", "import", str(path)])
+    assert result.exit_code == 0 and "1 updated" in result.output, result.output

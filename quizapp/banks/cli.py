@@ -25,17 +25,29 @@ def banks():
 def banks_import(file: Path, bank_name, dry_run, skip_unsupported):
     """Import a bank file (all or nothing)."""
     from quizapp.banks.services import import_bank
+    from quizapp.clock import now
 
+    # No actor: the operator at the shell may change any bank. Rounds still to close are
+    # protected all the same: an import that would leave one short of questions is refused.
     report = import_bank(
         file.read_bytes(),
         file.name,
         bank_name=bank_name,
         dry_run=dry_run,
         skip_unsupported=skip_unsupported,
+        now=now(),
     )
     for problem in report.problems:
         label = "error" if problem.level == "error" else "warning"
         click.echo(f"{label}: {problem.describe(str(file))}", err=True)
+    for shortfall in report.shortfalls:
+        click.echo(f"error: {file}: {shortfall.text}", err=True)
+    if report.shortfalls:
+        fail(
+            f"{len(report.shortfalls)} round(s) would be left short of questions; "
+            "nothing was imported. Add questions to their categories first, or change the "
+            "rounds' draws."
+        )
     if not report.ok:
         fail(f"{len(report.errors)} error(s); nothing was imported.")
     for category, count in report.per_category.items():

@@ -30,6 +30,10 @@ class QuestionBank(db.Model):
     name: Mapped[str] = mapped_column(String(255), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who imported it first: they may change it until a contest draws from it (quizapp.policy).
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="bank", order_by="Category.position", cascade="all, delete-orphan"

@@ -61,7 +61,9 @@ from quizapp.banks.services import (
     update_question,
 )
 from quizapp.clock import now
+from quizapp.draws import DrawShort
 from quizapp.errors import NotFound, ServiceError
+from quizapp.policy import can_change_bank, can_see_bank
 
 blueprint = Blueprint("banks", __name__, url_prefix="/banks")
 
@@ -91,7 +93,7 @@ def index():
 @roles_required(Role.ORGANIZER)
 def upload():
     form = UploadForm()
-    banks = bank_overviews()
+    banks = [b for b in bank_overviews() if can_change_bank(current_user, get_bank(b.id))]
     form.target.choices = [
         SelectChoice("file", _("The bank the file names")),
         SelectChoice("new", _("A new bank (type its name below)")),
@@ -130,7 +132,7 @@ def upload():
 @roles_required(Role.ORGANIZER)
 def preview(token: str):
     pending = _pending(token)
-    report = import_pending(pending, dry_run=True)
+    report = import_pending(pending, dry_run=True, actor=current_user, now=now())
     target = bank_named(report.bank_name) if report.bank_name else None
     return render_template(
         "banks/preview.html",
@@ -153,7 +155,7 @@ def confirm(token: str):
         _upload_folder(), token, user_id=current_user.id, now=now(), max_age=_upload_max_age()
     )
     try:
-        report = import_pending(pending, dry_run=False, actor=current_user)
+        report = import_pending(pending, dry_run=False, actor=current_user, now=now())
     except BaseException:
         release_upload(_upload_folder(), token)
         raise
@@ -215,6 +217,11 @@ READER_MESSAGES = (
         "(in Excel or Word: Save As, encoding UTF-8)"
     ),
     _l("the file names no bank; give one with --bank"),
+    _l(
+        "you may not change this bank: only the organizers of the contests that draw from it "
+        "(while none does, whoever imported it) and admins may; import the file as a new bank "
+        "instead"
+    ),
     _l("the question has no text"),
     _l("the sheet has a header but no questions"),
     _l("the sheet is empty"),
@@ -265,10 +272,25 @@ def _pending(token: str):
     )
 
 
+def _bank_to_read(bank_id: int):
+    bank = get_bank(bank_id)
+    if not can_see_bank(current_user, bank):
+        raise NotFound(_l("No such question bank."))
+    return bank
+
+
+def _question_to_change(question_id: int) -> Question:
+    """The question, if the user may change its bank (quizapp.policy); else 404."""
+    question = get_question(question_id)
+    if not can_change_bank(current_user, question.category.bank):
+        raise NotFound(_l("No such question."))
+    return question
+
+
 @blueprint.get("/<id:bank_id>")
 @roles_required(Role.ORGANIZER)
 def questions(bank_id: int):
-    bank = get_bank(bank_id)
+    bank = _bank_to_read(bank_id)
     form = QuestionFilterForm(formdata=request.args)
     form.category.choices = [SelectChoice("", _("All categories"))] + [
         SelectChoice(str(category.id), category.name) for category in bank.categories
@@ -309,7 +331,7 @@ def _choice_int(value, allowed: set[int]) -> int | None:
 @blueprint.get("/<id:bank_id>/export/<format_name>")
 @roles_required(Role.ORGANIZER)
 def export(bank_id: int, format_name: str):
-    bank = get_bank(bank_id)
+    bank = _bank_to_read(bank_id)
     writer = writer_for(format_name)
     if writer is None:
         raise NotFound(_("No such export format."))
@@ -325,7 +347,7 @@ def export(bank_id: int, format_name: str):
 @blueprint.route("/questions/<id:question_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ORGANIZER)
 def edit_question(question_id: int):
-    question = get_question(question_id)
+    question = _question_to_change(question_id)
     bank = question.category.bank
     form = QuestionForm(data=_question_data(question) if request.method == "GET" else None)
     form.category_id.choices = [SelectChoice(c.id, c.name) for c in bank.categories]
@@ -355,10 +377,13 @@ def edit_question(question_id: int):
             ],
         )
         try:
-            result = update_question(question, edit, actor=current_user)
+            result = update_question(question, edit, actor=current_user, now=now())
         except QuestionInvalid as error:
             problems = error.problems
             status = 422
+        except DrawShort as error:
+            problems = [error.message]
+            status = error.status
         else:
             for warning in result.warnings:
                 flash(str(warning), "warning")
@@ -406,25 +431,29 @@ def _add_blank_options(form: QuestionForm, count: int) -> None:
 @blueprint.post("/questions/<id:question_id>/status")
 @roles_required(Role.ORGANIZER)
 def question_status(question_id: int):
-    question = get_question(question_id)
+    question = _question_to_change(question_id)
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        set_question_active(question, active, actor=current_user)
-        if active:
-            flash(_("The question is active again: new attempts may draw it."), "success")
+        try:
+            set_question_active(question, active, actor=current_user, now=now())
+        except DrawShort as error:
+            flash(str(error.message), "error")
         else:
-            flash(_("The question is deactivated: new attempts no longer draw it."), "success")
+            if active:
+                flash(_("The question is active again: new attempts may draw it."), "success")
+            else:
+                flash(_("The question is deactivated: new attempts no longer draw it."), "success")
     return redirect(url_for("banks.edit_question", question_id=question.id))
 
 
 @blueprint.post("/questions/<id:question_id>/delete")
 @roles_required(Role.ORGANIZER)
 def question_delete(question_id: int):
-    question: Question = get_question(question_id)
+    question = _question_to_change(question_id)
     bank_id = question.bank_id
     if ActionForm().validate_on_submit():
         try:
-            delete_question(question, actor=current_user)
+            delete_question(question, actor=current_user, now=now())
         except ServiceError as error:
             flash(str(error.message), "error")
             return redirect(url_for("banks.edit_question", question_id=question_id))

@@ -17,7 +17,7 @@ from quizapp.admin.models import AuditLog
 from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
 from quizapp.auth.services import hash_password
-from quizapp.banks.models import Category, Question, QuestionBank
+from quizapp.banks.models import Category, QuestionBank
 from quizapp.contests.models import DEFAULT_RANKING, Contest, ContestAccess, Round, RoundDraw
 from quizapp.contests.schema import (
     ContestFileError,
@@ -27,6 +27,7 @@ from quizapp.contests.schema import (
     RoundSpec,
     parse_contest_file,
 )
+from quizapp.draws import available_questions
 from quizapp.errors import Invalid, NotFound, ServiceError
 from quizapp.extensions import db
 from quizapp.policy import can_manage_contest, may_enter, shows_score
@@ -327,15 +328,6 @@ def create_contest_from_spec(
     )
     db.session.commit()
     return contest
-
-
-def available_questions(category_id: int, difficulty: int | None) -> int:
-    query = select(func.count()).where(
-        Question.category_id == category_id, Question.is_active.is_(True)
-    )
-    if difficulty:
-        query = query.where(Question.difficulty == difficulty)
-    return db.session.scalar(query)
 
 
 def _round_from_spec(number: int, spec: RoundSpec, draws: list[RoundDraw]) -> Round:
