@@ -1,7 +1,7 @@
 """question_banks.created_by_id: who imported a bank, its owner until a contest draws from it
 
 Revision ID: 0008_bank_owners
-Revises: 0005_session_epoch
+Revises: 0006_self_registered
 Create Date: 2026-12-05 10:00:00
 
 Banks imported before this revision keep no creator: until a contest draws from them, only
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_bank_owners'
-down_revision = '0005_session_epoch'
+down_revision = '0006_self_registered'
 branch_labels = None
 depends_on = None
 
