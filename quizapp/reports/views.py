@@ -15,14 +15,8 @@ from quizapp.contests.services import get_contest
 from quizapp.policy import stats_scope
 from quizapp.reports.charts import rate_chart
 from quizapp.reports.forms import ExportForm
-from quizapp.reports.services import (
-    contests_for,
-    export_filename,
-    participation,
-    participation_scope,
-    record_export,
-    sheets_for,
-)
+from quizapp.reports.participation_export import export_filename, record_export, sheets_for
+from quizapp.reports.services import contests_for, participation, participation_scope
 from quizapp.reports.sheets import download
 from quizapp.units.services import UnitTree
 
