@@ -19,6 +19,7 @@ LIST_COLUMNS = [
     ("Mã cán bộ", 12, None),
     ("Trong danh sách nhân sự", 12, None),
     ("Tham gia", 10, None),
+    ("Tính vào tỉ lệ tham gia", 12, None),
     ("Số lượt thi", 10, None),
     ("Điểm", 8, None),
     ("Điểm tối đa", 10, None),
@@ -34,7 +35,7 @@ SUMMARY_COLUMNS = [
     ("Số người tham gia", 12, None),
     ("Tỉ lệ tham gia", 12, "0.0%"),
     ("Số lượt thi", 10, None),
-    ("Tham gia ngoài danh sách", 14, None),
+    ("Tham gia, không tính vào tỉ lệ", 16, None),
 ]
 YES, NO = "Có", "Không"
 
@@ -51,6 +52,7 @@ def list_rows(report: ParticipationReport):
             row.employee_code,
             YES if row.on_roster else NO,
             YES if row.took_part else NO,
+            YES if row.counted else NO,
             row.entries,
             row.score,
             row.max_score,
@@ -60,11 +62,13 @@ def list_rows(report: ParticipationReport):
 
 
 def summary_rows(report: ParticipationReport):
+    """One tuple per unit: the numbers of quizapp.reports.participation_rate, as on the page."""
+    top = min((unit.depth for unit in report.roots), default=0)
     for summary in report.units:
         node = summary.node
         yield (
             node.code,
-            "  " * (node.depth - report.units[0].node.depth) + node.name,
+            "  " * (node.depth - top) + node.name,
             node.depth + 1,
             summary.headcount,
             "Danh sách"
@@ -73,7 +77,7 @@ def summary_rows(report: ParticipationReport):
             summary.participants,
             summary.rate,
             summary.entries,
-            summary.outside_roster,
+            summary.not_counted,
         )
 
 
