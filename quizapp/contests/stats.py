@@ -31,6 +31,7 @@ from quizapp.extensions import db
 from quizapp.reports.participation_rate import (
     UnitParticipation,
     entrants,
+    finished_entries,
     rank_units,
     unit_participation,
 )
@@ -95,9 +96,9 @@ def contest_stats(
 ) -> ContestStats:
     """Every number of the dashboard, from SQL aggregates; `unit_ids` limits to a scope (HR).
 
-    One pass over the finished attempts, grouped by (day, score band) with plain counts and
-    sums, gives means, bands and days; the units' numbers, participants and entries come from
-    quizapp.reports.participation_rate.unit_participation.
+    One pass over the finished attempts, grouped by (unit, day, score band) with plain counts
+    and sums, gives entries, means, bands and days; the units' numbers and the participants come
+    from quizapp.reports.participation_rate.unit_participation, given this pass's entries.
     """
     close_expired(now)  # lazy expiry: late attempts count, closed at their deadline
     round_ids = [r.id for r in contest.rounds]
@@ -122,6 +123,7 @@ def contest_stats(
     ).label("band")
     groups = db.session.execute(
         select(
+            User.unit_id,
             Attempt.day,
             band,
             func.count(),
@@ -133,14 +135,15 @@ def contest_stats(
         )
         .select_from(Attempt)
         .join(User, User.id == Attempt.user_id)
-        .where(Attempt.round_id.in_(round_ids), Attempt.status.in_(FINISHED), *people)
-        .group_by(Attempt.day, band)
+        .where(*finished_entries(contest, round_ids, unit_ids))
+        .group_by(User.unit_id, Attempt.day, band)
     ).all()
 
     bands = dict.fromkeys(BANDS, 0)
     days: Counter[date] = Counter()
+    by_unit: Counter[int | None] = Counter()
     entries = score_sum = ratio_sum = ratio_count = duration_sum = duration_count = 0
-    for day, band_name, count, scores, ratios, n_ratios, durations, n_durations in groups:
+    for unit_id, day, band_name, count, scores, ratios, n_ratios, durations, n_durations in groups:
         entries += count
         score_sum += scores or 0
         ratio_sum += ratios or 0.0
@@ -149,8 +152,11 @@ def contest_stats(
         duration_count += n_durations
         bands[band_name] += count
         days[day] += count
+        by_unit[unit_id] += count
 
-    units = unit_participation(contest, round_ids, UnitTree(), people_ids=unit_ids)
+    units = unit_participation(
+        contest, round_ids, UnitTree(), people_ids=unit_ids, entries_by_unit=by_unit.items()
+    )
     rank_units(units.units, contest.unit_rank_threshold)
     return ContestStats(
         participants=units.participants,

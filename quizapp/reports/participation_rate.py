@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Float, and_, cast, distinct, func, or_, select
+from sqlalchemy import Float, cast, distinct, func, select
 
 from quizapp.attempts.models import FINISHED, Attempt, RoundResult
 from quizapp.auth.models import User
@@ -37,33 +37,45 @@ def entrants(contest: Contest, people_ids: set[int] | None) -> tuple:
     return (*ranked_people(contest.id), *scope)
 
 
-def claimed_units_excluded() -> tuple:
-    """Conditions on User for accounts a typed-in headcount stands for: HR's and admins'
-    accounts, not self-registered ones, whose unit is their owner's own claim (where accounts
-    record it as `User.self_registered`)."""
-    self_registered = getattr(User, "self_registered", None)
-    return () if self_registered is None else (self_registered.is_(False),)
-
-
-def counted_in_headcount(tree: UnitTree) -> ColumnElement[bool]:
-    """Whether a User row is among the people their unit's headcount counts (see the module)."""
-    roster = [n.id for n in tree.order if n.headcount_from_roster]
-    return or_(
-        and_(User.unit_id.in_(roster), User.on_roster.is_(True)),
-        and_(User.unit_id.in_(typed_units(tree)), *claimed_units_excluded()),
+def finished_entries(contest: Contest, round_ids: list[int], people_ids: set[int] | None) -> tuple:
+    """Conditions on Attempt (joined to its User) for the entries counted: finished attempts in
+    these rounds of people whose entries count, within `people_ids`."""
+    return (
+        Attempt.round_id.in_(round_ids),
+        Attempt.status.in_(FINISHED),
+        *entrants(contest, people_ids),
     )
 
 
-def typed_units(tree: UnitTree) -> list[int]:
-    """Units whose people a typed-in headcount counts: the unit's own, or an enclosing unit's
-    (a typed number counts the sub-units too) as long as no roster is loaded there."""
-    covered: set[int] = set()
-    for node in tree.order:  # parents before their children
-        if not node.headcount_from_roster and (
-            node.typed_headcount is not None or node.parent_id in covered
-        ):
-            covered.add(node.id)
-    return sorted(covered)
+def headcount_flags() -> tuple:
+    """Columns of User, besides unit and roster, that `Headcounts.counts` takes: whether the
+    owner registered the account themselves (where accounts record it)."""
+    self_registered = getattr(User, "self_registered", None)
+    return () if self_registered is None else (self_registered,)
+
+
+class Headcounts:
+    """Who each unit's headcount counts: the definition in this module's docstring."""
+
+    def __init__(self, tree: UnitTree) -> None:
+        self.roster = {n.id for n in tree.order if n.headcount_from_roster}
+        # A typed-in number counts the unit's sub-units too, as long as no roster is loaded.
+        self.typed: set[int] = set()
+        for node in tree.order:  # parents before their children
+            if not node.headcount_from_roster and (
+                node.typed_headcount is not None or node.parent_id in self.typed
+            ):
+                self.typed.add(node.id)
+
+    def counts(self, unit_id: int | None, on_roster: bool, self_registered: bool = False) -> bool:
+        """Whether an account of this unit is among the people its headcount counts.
+
+        Roster members where the headcount comes from a roster; where it is typed in, every
+        account but self-registered ones, whose unit is only their owner's claim.
+        """
+        if unit_id in self.roster:
+            return bool(on_roster)
+        return unit_id in self.typed and not self_registered
 
 
 def contest_unit_ids(contest: Contest, tree: UnitTree, allowed: set[int] | None) -> set[int] | None:
@@ -145,12 +157,15 @@ def unit_participation(
     tree: UnitTree,
     *,
     people_ids: set[int] | None = None,
+    entries_by_unit: Iterable[tuple[int | None, int]] | None = None,
 ) -> Participation:
     """Participants, people not counted, entries and counted scores of the contest's units.
 
     `people_ids` limits to the units a viewer may see (None: everyone, people without a unit
     too). One grouped pass over the finished attempts, one over `round_results` (a row per
     person and round they finished an entry in), each grouped by unit; the tree sums them up.
+    A caller that already counted `finished_entries` by unit (the dashboard, in its pass by day
+    and score band) hands them in as `entries_by_unit` instead of the first pass.
     """
     round_ids = list(round_ids) or [-1]
     listed = contest_unit_ids(contest, tree, people_ids)
@@ -164,40 +179,38 @@ def unit_participation(
         path = [by_id[n.id] for n in tree.path(unit_id) if n.id in by_id] if unit_id else []
         return path or [result.elsewhere]
 
-    who = entrants(contest, people_ids)
-    for unit_id, entries in db.session.execute(
-        select(User.unit_id, func.count())
-        .select_from(Attempt)
-        .join(User, User.id == Attempt.user_id)
-        .where(Attempt.round_id.in_(round_ids), Attempt.status.in_(FINISHED), *who)
-        .group_by(User.unit_id)
-    ):
+    if entries_by_unit is None:
+        entries_by_unit = db.session.execute(
+            select(User.unit_id, func.count())
+            .select_from(Attempt)
+            .join(User, User.id == Attempt.user_id)
+            .where(*finished_entries(contest, round_ids, people_ids))
+            .group_by(User.unit_id)
+        ).all()
+    for unit_id, entries in entries_by_unit:
         result.entries += entries
         for unit in credited(unit_id):
             unit.entries += entries
 
     share = cast(RoundResult.score, Float) / func.nullif(RoundResult.max_score, 0)
-    people = (
+    flags = headcount_flags()
+    headcounts = Headcounts(tree)
+    for unit_id, on_roster, *flag_values, n_people, shares, n_results in db.session.execute(
         select(
-            RoundResult.user_id,
             User.unit_id,
-            counted_in_headcount(tree).label("counted"),
-            func.coalesce(share, 0.0).label("share"),
-        )
-        .join(User, User.id == RoundResult.user_id)
-        .where(RoundResult.round_id.in_(round_ids), *who)
-        .subquery()
-    )
-    for unit_id, counted, n_people, shares, n_results in db.session.execute(
-        select(
-            people.c.unit_id,
-            people.c.counted,
-            func.count(distinct(people.c.user_id)),
-            func.sum(people.c.share),
+            User.on_roster,
+            *flags,
+            func.count(distinct(RoundResult.user_id)),
+            func.sum(func.coalesce(share, 0.0)),
             func.count(),
-        ).group_by(people.c.unit_id, people.c.counted)
+        )
+        .select_from(RoundResult)
+        .join(User, User.id == RoundResult.user_id)
+        .where(RoundResult.round_id.in_(round_ids), *entrants(contest, people_ids))
+        .group_by(User.unit_id, User.on_roster, *flags)
     ):
         result.participants += n_people
+        counted = headcounts.counts(unit_id, on_roster, *flag_values)
         for unit in credited(unit_id):
             if unit is result.elsewhere:
                 unit.participants += n_people
@@ -223,11 +236,13 @@ def rank_units(units: list[UnitParticipation], threshold: float) -> None:
 
 
 __all__ = [
+    "Headcounts",
     "Participation",
     "UnitParticipation",
     "contest_unit_ids",
-    "counted_in_headcount",
     "entrants",
+    "finished_entries",
+    "headcount_flags",
     "rank_units",
     "unit_participation",
 ]

@@ -16,6 +16,7 @@ units' roster members (and anyone in view who took part).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
-from quizapp.attempts.models import FINISHED, Attempt, RoundResult
+from quizapp.attempts.models import Attempt, RoundResult
 from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
 from quizapp.contests.standings import prediction_actual
@@ -31,10 +32,12 @@ from quizapp.errors import NotFound
 from quizapp.extensions import db
 from quizapp.policy import can_see_stats, stats_scope
 from quizapp.reports.participation_rate import (
+    Headcounts,
     UnitParticipation,
     contest_unit_ids,
-    counted_in_headcount,
     entrants,
+    finished_entries,
+    headcount_flags,
     unit_participation,
 )
 from quizapp.units.collation import name_key
@@ -199,7 +202,16 @@ def participation(
             r.user_id,
         )
     )
-    units = unit_participation(contest, [r.id for r in rounds], tree, people_ids=scope.unit_ids)
+    entries: Counter[int | None] = Counter()  # the rows hold every entry in scope
+    for row in rows:
+        entries[row.unit_id] += row.entries
+    units = unit_participation(
+        contest,
+        [r.id for r in rounds],
+        tree,
+        people_ids=scope.unit_ids,
+        entries_by_unit=entries.items(),
+    )
     return ParticipationReport(
         contest=contest,
         round=round_,
@@ -219,13 +231,12 @@ def _rows(
     tree: UnitTree,
 ):
     round_ids = [r.id for r in rounds] or [-1]
-    finished = (Attempt.round_id.in_(round_ids), Attempt.status.in_(FINISHED))
     # The contest's organizers, admins and jury have no entries, as on the dashboard.
     who = entrants(contest, None)
     entries = (
         select(Attempt.user_id, func.count().label("entries"))
         .join(User, User.id == Attempt.user_id)
-        .where(*finished, *who)
+        .where(*finished_entries(contest, round_ids, None))
         .group_by(Attempt.user_id)
         .subquery()
     )
@@ -255,12 +266,13 @@ def _rows(
             User.position,
             User.employee_code,
             User.on_roster,
-            and_(counted_in_headcount(tree), *who),
             func.coalesce(entries.c.entries, 0),
             counted.c.score,
             counted.c.max_score,
             counted.c.duration,
             counted.c.submitted_at,
+            and_(*who),  # may count at all (not the contest's staff)
+            *headcount_flags(),
         )
         .outerjoin(entries, entries.c.user_id == User.id)
         .outerjoin(counted, counted.c.user_id == User.id)
@@ -268,9 +280,11 @@ def _rows(
     )
     if scope.unit_ids is not None:
         query = query.where(User.unit_id.in_(scope.unit_ids))
+    headcounts = Headcounts(tree)
     positions: dict[str | None, str | None] = {}
     for values in db.session.execute(query.execution_options(yield_per=5000)):
-        user_id, unit_id, full_name, position, employee_code, on_roster, counted, *rest = values
+        user_id, unit_id, full_name, position, employee_code, on_roster, *rest = values[:11]
+        may_count, *flags = values[11:]
         node = tree.nodes.get(unit_id)
         # Share repeated strings: a 100,000-row list holds a few hundred units and positions.
         position = positions.setdefault(position, position)
@@ -283,7 +297,7 @@ def _rows(
             position,
             employee_code,
             on_roster,
-            bool(counted),
+            bool(may_count) and headcounts.counts(unit_id, on_roster, *flags),
             *rest,
         )
         if row.counted_at is not None and row.counted_at.tzinfo is None:
