@@ -63,7 +63,8 @@ def measure(operation: str, url: str) -> dict:
     """One operation in this (fresh) process: seconds and peak resident memory."""
     from quizapp.contests.standings import standings
     from quizapp.contests.stats import contest_stats
-    from quizapp.reports.services import Scope, participation, sheets_for
+    from quizapp.reports.participation_export import sheets_for
+    from quizapp.reports.services import Scope, participation
     from quizapp.reports.sheets import csv_chunks
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})

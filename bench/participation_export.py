@@ -33,7 +33,8 @@ from quizapp.contests.standings import rebuild_results  # noqa: E402
 from quizapp.auth.models import Unit, User  # noqa: E402
 from quizapp.contests.models import Contest, Round  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
-from quizapp.reports.services import Scope, participation, sheets_for  # noqa: E402
+from quizapp.reports.participation_export import sheets_for  # noqa: E402
+from quizapp.reports.services import Scope, participation  # noqa: E402
 from quizapp.reports.sheets import csv_chunks, write_xlsx  # noqa: E402
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")

@@ -63,8 +63,10 @@ def test_statistics_add_up(contest_with_entries, clock):
     assert (units["P"].participants, units["P"].entries) == (7, 8)  # with its sub-units
     roots = [u for u in stats.by_unit if u.depth == 0]
     assert sum(u.entries for u in roots) + stats.without_unit.entries == stats.entries
-    assert sum(u.participants for u in roots) + stats.without_unit.participants == (
-        stats.participants
+    # Everyone who took part: counted in a rate, not counted, or in no unit.
+    assert (
+        sum(u.participants + u.not_counted for u in roots) + (stats.without_unit.participants)
+        == stats.participants
     )
     assert units["A"].rate == 0.6 and units["B"].rate == 0.25
     assert (units["A"].rank, units["B"].rank) == (1, None)  # B is under the 50 % threshold

@@ -3,7 +3,9 @@ once, some three times, some never; the list, the rates, the subtree limits and 
 
 import csv
 import io
+import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -15,7 +17,7 @@ from quizapp.admin.models import AuditLog
 from quizapp.attempts.models import Attempt, AttemptStatus
 from quizapp.attempts.services import local_day
 from quizapp.auth.models import Role, Unit, User
-from quizapp.contests.models import Round
+from quizapp.contests.models import Contest, Round
 from quizapp.contests.services import get_contest
 from quizapp.contests.standings import record_result
 from quizapp.extensions import db
@@ -304,7 +306,7 @@ def test_per_unit_headcounts_and_rates(scenario, clock):
         assert summary.participants == len(took_part), code
         assert summary.rate == pytest.approx(len(took_part) / len(members))
         outsiders = [p for p in people if not p.on_roster and p.finished and p.unit in codes]
-        assert summary.outside_roster == len(
+        assert summary.not_counted == len(
             [p for p in outsiders if p.user_id != scenario.organizer_id]
         )
         assert summary.entries == sum(
@@ -407,7 +409,7 @@ def test_hr_page_and_files(scenario, client, make_user, clock):
     assert workbook.sheetnames == ["Danh sách", "Tổng hợp theo đơn vị"]
     sheet = workbook["Danh sách"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:M{len(report.rows) + 1}"
+    assert sheet.auto_filter.ref == f"A1:N{len(report.rows) + 1}"
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["STT", "Mã đơn vị", "Đơn vị", "Họ và tên"]
     assert "Tham gia" in header and "Ngày thi" in header
@@ -508,3 +510,345 @@ def test_rate_chart_geometry(ctx):
     assert [bar.below_threshold for bar in chart.bars] == [True, False, False]
     assert chart.bars[2].value_text == "—" and chart.threshold_x == BAR_AREA / 2
     assert [bar.y for bar in chart.bars] == [0, 40, 80]
+
+
+# --- one number for participation: every surface shows the same rate -----------------------
+
+
+@dataclass
+class Province:
+    contest: Contest
+    units: dict[str, Unit]
+    organizer: User
+
+
+def took_part(user: User, round_: Round, times: int = 1) -> None:
+    person = Person(user.id, user.unit.code if user.unit else "", user.on_roster)
+    for number in range(1, times + 1):
+        add_attempt(
+            person, round_, number, score=6, duration=200.0, at=START + timedelta(hours=number)
+        )
+
+
+@pytest.fixture
+def province(ctx, make_round, make_user, clock) -> Province:
+    """Sở R: a roster of 4, one of them took part, and three accounts off the roster too.
+    Sở T: no roster, a typed-in headcount of 8; two took part, one more in its division T1
+    (no headcount of its own), and the contest's jury member and an admin, who never count.
+    Sở Q: a roster of 2 whose second member runs the contest. Sở S: no headcount at all.
+    Someone without a unit took part as well."""
+    units: dict[str, Unit] = {}
+    for code, parent, typed in [
+        ("P", None, None),
+        ("R", "P", None),
+        ("T", "P", 8),
+        ("T1", "T", None),
+        ("Q", "P", None),
+        ("S", "P", None),
+    ]:
+        units[code] = Unit(code=code, name=f"Sở {code}", parent=units.get(parent), headcount=typed)
+        db.session.add(units[code])
+    round_ = make_round(closes_at=START + timedelta(days=7), max_attempts=3)
+    contest = round_.contest
+    contest.unit_rank_threshold = 0.3
+    clock.at = START + timedelta(days=1)
+
+    def person(unit, *, roster=False, role=Role.PARTICIPANT, times=1, login=None) -> User:
+        user = make_user(login, role=role, unit=units[unit] if unit else None)
+        user.on_roster = roster
+        db.session.commit()
+        if times:
+            took_part(user, round_, times)
+        return user
+
+    person("R", roster=True)
+    for _ in range(3):
+        person("R", roster=True, times=0)
+    person("R", times=2)  # off the roster, two entries
+    person("R")
+    person("R")
+    person("T")
+    person("T")
+    person("T", times=0)
+    person("T1")
+    jury = person("T")  # on the contest's jury with a participant's account: never counted
+    contest.organizers.append(jury)
+    person("T", role=Role.ADMIN)
+    person("Q", roster=True)
+    organizer = person("Q", roster=True, role=Role.ORGANIZER, login="btc@example.vn")
+    contest.organizers.append(organizer)
+    person("S")
+    person(None)
+    db.session.commit()
+    return Province(contest, units, organizer)
+
+
+# code: headcount, participants (the rate's numerator), not counted, entries, rate, rank
+PROVINCE = {
+    "P": (14, 5, 4, 10, 5 / 14, 1),
+    "R": (4, 1, 3, 5, 0.25, None),
+    "T": (8, 3, 0, 3, 0.375, 2),
+    "T1": (None, 1, 0, 1, None, None),
+    "Q": (2, 1, 0, 1, 0.5, 1),
+    "S": (None, 0, 1, 1, None, None),
+}
+
+
+def cells(html: str, code: str) -> list[str]:
+    """The text of each cell of the table row marked data-code=CODE."""
+    row = re.search(rf'<tr data-code="{code}">(.*?)</tr>', html, re.S)
+    assert row, code
+    return [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)
+    ]
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f} %"
+
+
+def test_every_surface_shows_one_participation_rate(province, app, client, runner, make_user):
+    from quizapp.contests.stats import contest_stats
+
+    slug = province.contest.slug
+    clock_at = app.extensions["quizapp.clock"].at
+
+    def check_json(data, label, without_unit=1):
+        by_unit = {u["code"]: u for u in data["by_unit"]}
+        assert set(by_unit) == set(PROVINCE), label
+        for code, (headcount, participants, not_counted, entries, rate, rank) in PROVINCE.items():
+            unit = by_unit[code]
+            got = (unit["headcount"], unit["participants"], unit["entries"], unit["rank"])
+            assert got == (headcount, participants, entries, rank), (label, code)
+            assert unit["rate"] == (None if rate is None else pytest.approx(rate, abs=1e-4))
+            assert unit["not_counted"] == not_counted, (label, code)
+        # Everyone in view who took part, counted in a rate or not; contest staff never.
+        assert (data["participants"], data["entries"]) == (9 + without_unit, 10 + without_unit)
+        assert data["without_unit"] == {"participants": without_unit, "entries": without_unit}
+
+    stats = contest_stats(province.contest, clock_at)
+    check_json(stats.as_json(), "service")
+    cli = runner.invoke(args=["stats", "--contest", slug, "--json"])
+    check_json(json.loads(cli.output), "cli")
+
+    login(client, province.organizer)
+    check_json(client.get(f"/api/v1/contests/{slug}/stats").get_json(), "api")
+    dashboard = client.get(f"/contests/{slug}/dashboard").get_data(as_text=True)
+    for code, (headcount, participants, not_counted, entries, rate, _rank) in PROVINCE.items():
+        row = cells(dashboard, code)
+        assert row[2:7] == [
+            "—" if headcount is None else str(headcount),
+            str(participants),
+            str(not_counted),
+            str(entries),
+            percent(rate),
+        ], code
+    client.post("/logout")
+
+    hr = make_user(role=Role.HR, unit=province.units["P"])
+    login(client, hr)
+    check_json(client.get(f"/api/v1/contests/{slug}/stats").get_json(), "api, HR", 0)
+    tree = UnitTree()
+    scope = participation_scope(hr, province.contest, None, tree)
+    report = participation(province.contest, scope, clock_at, tree=tree)
+    summaries = {s.node.code: s for s in report.units}
+    for code, (headcount, participants, not_counted, entries, rate, _rank) in PROVINCE.items():
+        s = summaries[code]
+        assert (s.headcount, s.participants, s.not_counted, s.entries) == (
+            headcount,
+            participants,
+            not_counted,
+            entries,
+        ), code
+        assert s.rate == (None if rate is None else pytest.approx(rate))
+    page = client.get(f"/reports/participation?contest={slug}").get_data(as_text=True)
+    for code, (headcount, participants, not_counted, entries, rate, _rank) in PROVINCE.items():
+        assert cells(page, code)[1:6] == [
+            "—" if headcount is None else str(headcount),
+            str(participants),
+            percent(rate),
+            str(entries),
+            str(not_counted),
+        ], code
+    assert 'data-testid="participants">5<' in page and 'data-testid="rate">35.7 %<' in page
+
+    url = f"/reports/participation/export?contest={slug}"
+    status, _headers, data = download(client, url, "xlsx")
+    assert status == 200
+    summary = load_workbook(io.BytesIO(data))["Tổng hợp theo đơn vị"]
+    rows = {r[0]: r for r in summary.iter_rows(min_row=2, values_only=True)}
+    for code, (headcount, participants, not_counted, entries, rate, _rank) in PROVINCE.items():
+        assert (rows[code][3], rows[code][5], rows[code][7], rows[code][8]) == (
+            headcount,
+            participants,
+            entries,
+            not_counted,
+        ), code
+        assert rows[code][6] == (None if rate is None else pytest.approx(rate))
+    status, _headers, data = download(client, url, "csv")
+    listed = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    for code, (_headcount, participants, not_counted, _entries, _rate, _rank) in PROVINCE.items():
+        if code == "P":
+            continue
+        mine = [r for r in listed if r["Mã đơn vị"] in (code, f"{code}1")]
+        took = [r for r in mine if r["Tham gia"] == "Có"]
+        counted = [r for r in took if r["Tính vào tỉ lệ tham gia"] == "Có"]
+        assert (len(counted), len(took) - len(counted)) == (participants, not_counted), code
+    # The contest's organizer is on Sở Q's roster: listed, but their entry is not participation.
+    organizer_row = next(r for r in listed if r["Họ và tên"] == province.organizer.full_name)
+    assert (organizer_row["Tham gia"], organizer_row["Tính vào tỉ lệ tham gia"]) == (
+        "Không",
+        "Không",
+    )
+
+
+def test_a_typed_in_headcount_counts_every_account_of_the_unit(
+    ctx, make_round, make_user, clock, runner
+):
+    """No roster: Sở T's typed 8 counts its accounts and its division's; Sở S has no headcount,
+    so its entrant counts toward no rate, and the province's rate is Sở T's people over 8."""
+    from quizapp.contests.stats import contest_stats
+
+    province = Unit(code="P", name="Tỉnh")
+    t = Unit(code="T", name="Sở T", parent=province, headcount=8)
+    t1 = Unit(code="T1", name="Phòng T1", parent=t)
+    s = Unit(code="S", name="Sở S", parent=province)
+    db.session.add_all([province, t, t1, s])
+    round_ = make_round(closes_at=START + timedelta(days=7))
+    clock.at = START + timedelta(days=1)
+    for unit in (t, t, t1, s):
+        took_part(make_user(unit=unit), round_)
+    took_part(make_user(unit=t, role=Role.ORGANIZER), round_)  # never counted
+    db.session.commit()
+
+    expected = {  # headcount, participants, entries, rate
+        "P": (8, 3, 4, 0.375),
+        "T": (8, 3, 3, 0.375),
+        "T1": (None, 1, 1, None),
+        "S": (None, 0, 1, None),
+    }
+    not_counted = {"P": 1, "T": 0, "T1": 0, "S": 1}
+    stats = contest_stats(round_.contest, clock.at)
+    got = {u.code: (u.headcount, u.participants, u.entries, u.rate) for u in stats.by_unit}
+    assert got == expected
+    assert {u.code: u.not_counted for u in stats.by_unit} == not_counted
+    cli = json.loads(
+        runner.invoke(args=["stats", "--contest", round_.contest.slug, "--json"]).output
+    )
+    assert {u["code"]: u["rate"] for u in cli["by_unit"]}["P"] == 0.375
+    tree = UnitTree()
+    report = participation(
+        round_.contest, participation_scope(None, round_.contest, None, tree), clock.at, tree=tree
+    )
+    got = {u.node.code: (u.headcount, u.participants, u.entries, u.rate) for u in report.units}
+    assert got == expected and report.total.rate == 0.375
+    assert {u.node.code: u.not_counted for u in report.units} == not_counted
+    assert sorted((r.unit_code, r.counted) for r in report.rows) == [
+        ("S", False),
+        ("T", True),
+        ("T", True),
+        ("T1", True),
+    ]
+
+
+@pytest.mark.skipif(
+    not hasattr(User, "self_registered"), reason="accounts do not record self-registration yet"
+)
+def test_self_registered_accounts_never_count_toward_a_typed_in_headcount(
+    ctx, make_round, make_user, clock
+):
+    from quizapp.contests.stats import contest_stats
+
+    t = Unit(code="T", name="Sở T", headcount=4)
+    db.session.add(t)
+    round_ = make_round(closes_at=START + timedelta(days=7))
+    clock.at = START + timedelta(days=1)
+    took_part(make_user(unit=t), round_)
+    stranger = make_user(unit=t)
+    stranger.self_registered = True
+    db.session.commit()
+    took_part(stranger, round_)
+    (unit,) = contest_stats(round_.contest, clock.at).by_unit
+    assert (unit.participants, unit.not_counted, unit.rate) == (1, 1, 0.25)
+    tree = UnitTree()
+    report = participation(
+        round_.contest, participation_scope(None, round_.contest, None, tree), clock.at, tree=tree
+    )
+    assert (report.total.participants, report.total.not_counted) == (1, 1)
+
+
+def test_a_contest_for_one_department_is_reported_on_that_department(
+    ctx, app, client, runner, make_round, make_user, clock, tmp_path
+):
+    """Sở A's contest: its rate is over Sở A's roster, the province and Sở B are not listed
+    (nor Sở B's roster as absentees); someone now in Sở B who took part is counted apart."""
+    from quizapp.contests.stats import contest_stats
+
+    province = Unit(code="P", name="Tỉnh")
+    a = Unit(code="A", name="Sở A", parent=province)
+    b = Unit(code="B", name="Sở B", parent=province)
+    db.session.add_all([province, a, b])
+    round_ = make_round(closes_at=START + timedelta(days=7), audience=[a])
+    contest = round_.contest
+    clock.at = START + timedelta(days=1)
+
+    def person(unit, roster):
+        user = make_user(unit=unit)
+        user.on_roster = roster
+        return user
+
+    roster_a = [person(a, True) for _ in range(4)]
+    roster_b = [person(b, True) for _ in range(3)]
+    off_roster = person(a, False)
+    moved = person(a, False)
+    db.session.commit()
+    for user in (*roster_a[:2], off_roster, moved):
+        took_part(user, round_)
+    moved.unit = b  # took part, then moved to another department
+    db.session.commit()
+
+    stats = contest_stats(contest, clock.at).as_json()
+    assert [u["code"] for u in stats["by_unit"]] == ["A"]
+    (unit,) = stats["by_unit"]
+    assert (unit["headcount"], unit["participants"], unit["not_counted"], unit["entries"]) == (
+        4,
+        2,
+        1,
+        3,
+    )
+    assert (unit["rate"], unit["rank"]) == (0.5, 1)
+    assert (stats["participants"], stats["entries"]) == (4, 4)
+    assert stats["without_unit"] == {"participants": 1, "entries": 1}
+
+    hr = make_user(role=Role.HR, unit=province)
+    login(client, hr)
+    api = client.get(f"/api/v1/contests/{contest.slug}/stats").get_json()
+    assert api["by_unit"] == stats["by_unit"]
+    tree = UnitTree()
+    scope = participation_scope(hr, contest, None, tree)
+    report = participation(contest, scope, clock.at, tree=tree)
+    assert scope.unit.code == "A" and [u.code for u in report.units] == ["A"]
+    assert (report.total.headcount, report.total.participants, report.total.rate) == (4, 2, 0.5)
+    assert report.without_unit == 1
+    listed = {r.user_id for r in report.rows}
+    assert listed == {u.id for u in (*roster_a, off_roster, moved)}
+    assert not listed & {u.id for u in roster_b}
+    page = client.get(f"/reports/participation?contest={contest.slug}").get_data(as_text=True)
+    assert 'data-testid="rate">50.0 %<' in page and 'value="B"' not in page
+    assert "1 people outside the contest's units took part." in page
+    response = client.get(f"/reports/participation?contest={contest.slug}&unit=B")
+    assert response.status_code == 404
+    assert "Unit B is not among this contest&#39;s units." in response.get_data(as_text=True)
+    result = runner.invoke(
+        args=[
+            "export",
+            "participation",
+            "--contest",
+            contest.slug,
+            "--unit",
+            "B",
+            "-o",
+            str(tmp_path / "b.csv"),
+        ]
+    )
+    assert result.exit_code == 1 and "Unit B is not among this contest's units." in result.output

@@ -82,6 +82,7 @@ OPENAPI = {
                                 "depth": COUNT,
                                 "headcount": {"type": ["integer", "null"]},
                                 "participants": COUNT,
+                                "not_counted": COUNT,
                                 "entries": COUNT,
                                 "rate": {"type": ["number", "null"]},
                                 "mean_counted_score": {"type": ["number", "null"]},

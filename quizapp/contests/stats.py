@@ -2,17 +2,19 @@
 
 Entries (lượt thi) are finished attempts (submitted or expired); participants are distinct people
 with at least one entry. Organizers, admins and the contest's own organizers are left out, as
-from the rankings. By-unit figures include each unit's sub-units (like its headcount), so the
-top-level units plus "no unit" add up to the totals.
+from the rankings. By-unit figures (participants, rate, entries, ranks) are those of
+quizapp.reports.participation_rate, the definition the HR report uses too: each unit with its
+sub-units, its participants the people its headcount counts; the top-level units' participants
+and "not counted", plus the people outside them, add up to the totals.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Float, case, cast, distinct, func, select
+from sqlalchemy import Float, case, cast, func, select
 
 from quizapp.attempts.models import (
     FINISHED,
@@ -20,37 +22,22 @@ from quizapp.attempts.models import (
     Attempt,
     AttemptQuestion,
     AttemptStatus,
-    RoundResult,
 )
 from quizapp.attempts.services import close_expired, is_correct
 from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
 from quizapp.contests.standings import is_final, ranked_people
 from quizapp.extensions import db
+from quizapp.reports.participation_rate import (
+    UnitParticipation,
+    entrants,
+    finished_entries,
+    rank_units,
+    unit_participation,
+)
 from quizapp.units.services import UnitTree
 
 BANDS = ("100", "75-99", "25-74", "1-24", "0")
-
-
-@dataclass
-class UnitStats:
-    code: str
-    name: str
-    depth: int
-    headcount: int | None
-    participants: int = 0
-    entries: int = 0
-    counted_total: float = 0.0  # sum of counted entries' shares of the maximum (one per round)
-    counted_entries: int = 0
-    rank: int | None = None  # None: under the threshold (listed, not ranked)
-
-    @property
-    def rate(self) -> float | None:
-        return self.participants / self.headcount if self.headcount else None
-
-    @property
-    def mean_counted_score(self) -> float | None:
-        return self.counted_total / self.counted_entries if self.counted_entries else None
 
 
 @dataclass
@@ -61,8 +48,8 @@ class ContestStats:
     mean_score: float | None  # points per entry
     mean_score_ratio: float | None  # share of the maximum per entry, 0–1
     mean_duration: float | None  # seconds per entry
-    by_unit: list[UnitStats]
-    without_unit: UnitStats
+    by_unit: list[UnitParticipation]
+    without_unit: UnitParticipation  # without a unit, or outside the contest's units
     score_bands: dict[str, int]
     by_day: list[tuple[date, int]]
     threshold: float
@@ -82,6 +69,7 @@ class ContestStats:
                     "depth": u.depth,
                     "headcount": u.headcount,
                     "participants": u.participants,
+                    "not_counted": u.not_counted,
                     "entries": u.entries,
                     "rate": _rounded(u.rate, 4),
                     "mean_counted_score": _rounded(u.mean_counted_score, 4),
@@ -109,14 +97,12 @@ def contest_stats(
     """Every number of the dashboard, from SQL aggregates; `unit_ids` limits to a scope (HR).
 
     One pass over the finished attempts, grouped by (unit, day, score band) with plain counts
-    and sums, gives entries, means, bands and days; one pass over `round_results` gives the
-    people (a person has a row there per round they finished an attempt in, and one unit) and
-    their counted scores. Units are summed up the tree in Python: a few hundred rows.
+    and sums, gives entries, means, bands and days; the units' numbers and the participants come
+    from quizapp.reports.participation_rate.unit_participation, given this pass's entries.
     """
     close_expired(now)  # lazy expiry: late attempts count, closed at their deadline
     round_ids = [r.id for r in contest.rounds]
-    scope = [User.unit_id.in_(unit_ids)] if unit_ids is not None else []
-    people = [*ranked_people(contest.id), *scope]
+    people = entrants(contest, unit_ids)
 
     in_progress = db.session.scalar(
         select(func.count())
@@ -149,23 +135,13 @@ def contest_stats(
         )
         .select_from(Attempt)
         .join(User, User.id == Attempt.user_id)
-        .where(Attempt.round_id.in_(round_ids), Attempt.status.in_(FINISHED), *people)
+        .where(*finished_entries(contest, round_ids, unit_ids))
         .group_by(User.unit_id, Attempt.day, band)
     ).all()
 
-    tree = UnitTree()
-    nodes = [n for n in tree.order if unit_ids is None or n.id in unit_ids]
-    units = [UnitStats(n.code, n.name, n.depth, n.headcount) for n in nodes]
-    by_id = {n.id: stats for n, stats in zip(nodes, units, strict=True)}
-    without = UnitStats("", "", 0, None)
-
-    def credited(unit_id: int | None) -> list[UnitStats]:
-        """The unit and every unit above it in view; people without a unit stand apart."""
-        targets = [by_id[n.id] for n in tree.path(unit_id) if n.id in by_id] if unit_id else []
-        return targets or [without]
-
     bands = dict.fromkeys(BANDS, 0)
     days: Counter[date] = Counter()
+    by_unit: Counter[int | None] = Counter()
     entries = score_sum = ratio_sum = ratio_count = duration_sum = duration_count = 0
     for unit_id, day, band_name, count, scores, ratios, n_ratios, durations, n_durations in groups:
         entries += count
@@ -176,56 +152,25 @@ def contest_stats(
         duration_count += n_durations
         bands[band_name] += count
         days[day] += count
-        for stats in credited(unit_id):
-            stats.entries += count
+        by_unit[unit_id] += count
 
-    share = cast(RoundResult.score, Float) / func.nullif(RoundResult.max_score, 0)
-    participants = 0
-    for unit_id, n_people, shares, n_counted in db.session.execute(
-        select(
-            User.unit_id,
-            func.count(distinct(RoundResult.user_id)),
-            func.sum(func.coalesce(share, 0.0)),
-            func.count(),
-        )
-        .select_from(RoundResult)
-        .join(User, User.id == RoundResult.user_id)
-        .where(RoundResult.round_id.in_(round_ids), *people)
-        .group_by(User.unit_id)
-    ):
-        participants += n_people
-        for stats in credited(unit_id):
-            stats.participants += n_people
-            if unit_id is not None:
-                stats.counted_total += float(shares)
-                stats.counted_entries += n_counted
-
-    _rank_units(units, contest.unit_rank_threshold)
+    units = unit_participation(
+        contest, round_ids, UnitTree(), people_ids=unit_ids, entries_by_unit=by_unit.items()
+    )
+    rank_units(units.units, contest.unit_rank_threshold)
     return ContestStats(
-        participants=participants,
-        entries=entries,
+        participants=units.participants,
+        entries=units.entries,
         in_progress=in_progress,
         mean_score=score_sum / entries if entries else None,
         mean_score_ratio=ratio_sum / ratio_count if ratio_count else None,
         mean_duration=duration_sum / duration_count if duration_count else None,
-        by_unit=units,
-        without_unit=without,
+        by_unit=units.units,
+        without_unit=units.elsewhere,
         score_bands=bands,
         by_day=sorted(days.items()),
         threshold=contest.unit_rank_threshold,
     )
-
-
-def _rank_units(units: list[UnitStats], threshold: float) -> None:
-    """Rank each level's units by rate, then mean counted score; under the threshold: unranked."""
-    by_depth: dict[int, list[UnitStats]] = defaultdict(list)
-    for unit in units:
-        by_depth[unit.depth].append(unit)
-    for level in by_depth.values():
-        eligible = [u for u in level if u.rate is not None and u.rate >= threshold]
-        eligible.sort(key=lambda u: (-u.rate, -(u.mean_counted_score or 0.0), u.code))
-        for rank, unit in enumerate(eligible, start=1):
-            unit.rank = rank
 
 
 # --- per-question statistics (after the round closes) --------------------------------------

@@ -26,12 +26,8 @@ def export_participation(slug, unit_code, round_number, file_format, output: Pat
     """Who took part and who did not, per unit (the same file as the HR page)."""
     from quizapp.clock import now
     from quizapp.contests.services import get_contest
-    from quizapp.reports.services import (
-        participation,
-        participation_scope,
-        record_export,
-        sheets_for,
-    )
+    from quizapp.reports.participation_export import record_export, sheets_for
+    from quizapp.reports.services import participation, participation_scope
     from quizapp.reports.sheets import write_file
     from quizapp.units.services import UnitTree
 

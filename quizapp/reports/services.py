@@ -8,28 +8,38 @@ with several rounds, the counted score is the SUM of the per-round counted score
 a separate week of the contest), the time is the sum of their durations, and the date is that of
 the latest counted entry.
 
-Per unit (with its sub-units): headcount (see quizapp.units.services), participants and rate.
-In a unit whose roster is loaded, participants are its roster members who took part; in a unit
-without a roster, everyone in it who took part. People outside the roster are counted apart.
+Per unit (with its sub-units): headcount, participants, rate, entries and the people who took
+part without counting toward the rate, by the definition in quizapp.reports.participation_rate
+that the dashboard and the statistics API use too. A contest limited to some units lists those
+units' roster members (and anyone in view who took part).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
-from quizapp.admin.services import record
-from quizapp.attempts.models import FINISHED, Attempt, RoundResult
+from quizapp.attempts.models import Attempt, RoundResult
 from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
-from quizapp.contests.standings import prediction_actual, ranked_people
+from quizapp.contests.standings import prediction_actual
 from quizapp.errors import NotFound
 from quizapp.extensions import db
 from quizapp.policy import can_see_stats, stats_scope
+from quizapp.reports.participation_rate import (
+    Headcounts,
+    UnitParticipation,
+    contest_unit_ids,
+    entrants,
+    finished_entries,
+    headcount_flags,
+    unit_participation,
+)
 from quizapp.units.collation import name_key
 from quizapp.units.services import UnitNode, UnitTree
 
@@ -42,7 +52,11 @@ NO_PREDICTION = 2**62
 
 @dataclass
 class Scope:
-    """The units a report covers: one unit's subtree, or everything (unit None)."""
+    """Whose participation a report covers: one unit's subtree, or everyone in view.
+
+    The units listed are the contest's within `unit_ids` (quizapp.reports.participation_rate);
+    `unit` is the one unit they hang from, if they do.
+    """
 
     unit: UnitNode | None
     unit_ids: set[int] | None  # None: every unit and people without one
@@ -61,20 +75,32 @@ def contests_for(user: User) -> list[Contest]:
 def participation_scope(
     user: User | None, contest: Contest, unit_code: str | None, tree: UnitTree
 ) -> Scope:
-    """The scope `user` asks for; a unit outside what they may see is answered 404.
+    """The scope `user` asks for; a unit outside what they may see, or outside the contest's
+    units, is answered 404.
 
     What they may see is quizapp.policy.stats_scope's; `user` None is the command line, which
-    sees all.
+    sees all. Without a unit asked for, the scope is everything they may see, under the one
+    contest unit it hangs from if there is one.
     """
     allowed = None if user is None else stats_scope(user, contest)
+    listed = contest_unit_ids(contest, tree, allowed)
     if unit_code:
         node = tree.by_code(unit_code)
         if node is None or (allowed is not None and node.id not in allowed):
             raise NotFound(_l("No such unit."))
+        if listed is not None and node.id not in listed:
+            raise NotFound(_l("Unit %(code)s is not among this contest's units.", code=node.code))
         return Scope(node, tree.subtree_ids(node.id))
-    if allowed is None:
+    if listed is None:
         return Scope(None, None)
-    return Scope(tree.nodes[user.unit_id], allowed)
+    roots = [tree.nodes[i] for i in listed if tree.nodes[i].parent_id not in listed]
+    return Scope(roots[0] if len(roots) == 1 else None, allowed)
+
+
+def unit_choices(contest: Contest, allowed: set[int] | None, tree: UnitTree) -> list[UnitNode]:
+    """The contest's units within `allowed` (quizapp.policy.stats_scope's), in tree order."""
+    listed = contest_unit_ids(contest, tree, allowed)
+    return [node for node in tree.order if listed is None or node.id in listed]
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -90,6 +116,7 @@ class ParticipationRow:
     position: str | None
     employee_code: str | None
     on_roster: bool
+    counted: bool  # the headcount counts them: taking part, they count toward the rate
     entries: int
     score: int | None
     max_score: int | None
@@ -106,59 +133,40 @@ class ParticipationRow:
 
 
 @dataclass
-class UnitSummary:
-    node: UnitNode
-    headcount: int | None
-    headcount_from_roster: bool
-    participants: int = 0
-    entries: int = 0
-    outside_roster: int = 0  # took part without being on the roster
-
-    @property
-    def rate(self) -> float | None:
-        return self.participants / self.headcount if self.headcount else None
-
-
-@dataclass
 class ParticipationReport:
     contest: Contest
     round: Round | None
     scope: Scope
     rows: list[ParticipationRow]
-    units: list[UnitSummary]  # tree order, each with its sub-units
-    without_unit: int = 0  # participants who belong to no unit (only when the scope is all)
+    units: list[UnitParticipation]  # tree order, each with its sub-units
+    roots: list[UnitParticipation]  # the units listed whose parent is not
+    elsewhere: UnitParticipation  # took part without a unit, or outside the units listed
     threshold: float = 0.5
 
     @property
-    def chart_units(self) -> list[UnitSummary]:
-        """The units one level below the scope (top-level units for all), for the chart."""
-        if not self.units:
-            return []
-        top = self.units[0].node.depth
-        level = [s for s in self.units if s.node.depth == top]
-        if self.scope.unit is not None or len(level) == 1:
-            below = [s for s in self.units if s.node.depth == top + 1]
-            return below or level
-        return level
+    def without_unit(self) -> int:
+        """People who took part in none of the units listed (without a unit, or elsewhere)."""
+        return self.elsewhere.participants
 
     @property
-    def total(self) -> UnitSummary | None:
-        """The scope unit's own line, or the sum of the top-level units."""
-        if not self.units:
-            return None
-        top = self.units[0].node.depth
-        roots = [s for s in self.units if s.node.depth == top]
-        if len(roots) == 1:
-            return roots[0]
-        total = UnitSummary(
-            node=UnitNode(0, "", str(_l("All units")), None, None),
-            headcount=sum(s.headcount or 0 for s in roots) or None,
-            headcount_from_roster=all(s.headcount_from_roster for s in roots),
-        )
-        for summary in roots:
-            total.participants += summary.participants
-            total.entries += summary.entries
-            total.outside_roster += summary.outside_roster
+    def chart_units(self) -> list[UnitParticipation]:
+        """The units one level below a single top unit (else the top units), for the chart."""
+        if len(self.roots) == 1:
+            top = self.roots[0].node
+            return [u for u in self.units if u.node.parent_id == top.id] or self.roots
+        return self.roots
+
+    @property
+    def total(self) -> UnitParticipation | None:
+        """The top unit's own line, or the sum of the top units."""
+        if len(self.roots) <= 1:
+            return self.roots[0] if self.roots else None
+        node = UnitNode(0, "", str(_l("All units")), None, None)
+        node.headcount = sum(u.headcount or 0 for u in self.roots) or None
+        node.headcount_from_roster = all(u.headcount_from_roster for u in self.roots)
+        total = UnitParticipation(node)
+        for unit in self.roots:
+            total.add(unit)
         return total
 
 
@@ -194,14 +202,24 @@ def participation(
             r.user_id,
         )
     )
-    units, without_unit = _summaries(rows, scope, tree)
+    entries: Counter[int | None] = Counter()  # the rows hold every entry in scope
+    for row in rows:
+        entries[row.unit_id] += row.entries
+    units = unit_participation(
+        contest,
+        [r.id for r in rounds],
+        tree,
+        people_ids=scope.unit_ids,
+        entries_by_unit=entries.items(),
+    )
     return ParticipationReport(
         contest=contest,
         round=round_,
         scope=scope,
         rows=rows,
-        units=units,
-        without_unit=without_unit,
+        units=units.units,
+        roots=units.roots,
+        elsewhere=units.elsewhere,
         threshold=contest.unit_rank_threshold,
     )
 
@@ -213,10 +231,12 @@ def _rows(
     tree: UnitTree,
 ):
     round_ids = [r.id for r in rounds] or [-1]
-    finished = (Attempt.round_id.in_(round_ids), Attempt.status.in_(FINISHED))
+    # The contest's organizers, admins and jury have no entries, as on the dashboard.
+    who = entrants(contest, None)
     entries = (
         select(Attempt.user_id, func.count().label("entries"))
-        .where(*finished)
+        .join(User, User.id == Attempt.user_id)
+        .where(*finished_entries(contest, round_ids, None))
         .group_by(Attempt.user_id)
         .subquery()
     )
@@ -228,14 +248,16 @@ def _rows(
             func.sum(RoundResult.duration).label("duration"),
             func.max(RoundResult.submitted_at).label("submitted_at"),
         )
-        .where(RoundResult.round_id.in_(round_ids))
+        .join(User, User.id == RoundResult.user_id)
+        .where(RoundResult.round_id.in_(round_ids), *who)
         .group_by(RoundResult.user_id)
         .subquery()
     )
 
-    counts_as_participant: ColumnElement = and_(
-        entries.c.entries.is_not(None), *ranked_people(contest.id)
-    )
+    listed = contest_unit_ids(contest, tree, scope.unit_ids)
+    on_listed_roster = User.on_roster.is_(True)
+    if listed is not None:
+        on_listed_roster = and_(on_listed_roster, User.unit_id.in_(listed))
     query = (
         select(
             User.id,
@@ -249,16 +271,20 @@ def _rows(
             counted.c.max_score,
             counted.c.duration,
             counted.c.submitted_at,
+            and_(*who),  # may count at all (not the contest's staff)
+            *headcount_flags(),
         )
         .outerjoin(entries, entries.c.user_id == User.id)
         .outerjoin(counted, counted.c.user_id == User.id)
-        .where(or_(User.on_roster.is_(True), counts_as_participant))
+        .where(or_(on_listed_roster, entries.c.entries.is_not(None)))
     )
     if scope.unit_ids is not None:
         query = query.where(User.unit_id.in_(scope.unit_ids))
+    headcounts = Headcounts(tree)
     positions: dict[str | None, str | None] = {}
     for values in db.session.execute(query.execution_options(yield_per=5000)):
-        user_id, unit_id, full_name, position, *rest = values
+        user_id, unit_id, full_name, position, employee_code, on_roster, *rest = values[:11]
+        may_count, *flags = values[11:]
         node = tree.nodes.get(unit_id)
         # Share repeated strings: a 100,000-row list holds a few hundred units and positions.
         position = positions.setdefault(position, position)
@@ -269,157 +295,11 @@ def _rows(
             node.name if node else None,
             full_name,
             position,
+            employee_code,
+            on_roster,
+            bool(may_count) and headcounts.counts(unit_id, on_roster, *flags),
             *rest,
         )
         if row.counted_at is not None and row.counted_at.tzinfo is None:
             row.counted_at = row.counted_at.replace(tzinfo=ZoneInfo("UTC"))
         yield row
-
-
-def _summaries(
-    rows: list[ParticipationRow], scope: Scope, tree: UnitTree
-) -> tuple[list[UnitSummary], int]:
-    nodes = tree.subtree(scope.unit.id) if scope.unit else list(tree.order)
-    summaries = {
-        n.id: UnitSummary(n, headcount=n.headcount, headcount_from_roster=n.headcount_from_roster)
-        for n in nodes
-    }
-    without_unit = 0
-    for row in rows:
-        if not row.took_part:
-            continue
-        summary = summaries.get(row.unit_id)
-        if summary is None:
-            without_unit += 1
-            continue
-        summary.entries += row.entries
-        if not row.on_roster:
-            summary.outside_roster += 1
-        # A unit with a roster counts its roster members; one without, everyone who took part.
-        if row.on_roster or not summary.node.headcount_from_roster:
-            summary.participants += 1
-    # Add each unit's numbers to its parent's, deepest first.
-    for node in reversed(nodes):
-        parent = summaries.get(node.parent_id) if node.parent_id else None
-        if parent is not None and node is not scope.unit:
-            own = summaries[node.id]
-            parent.participants += own.participants
-            parent.entries += own.entries
-            parent.outside_roster += own.outside_roster
-    return [summaries[n.id] for n in nodes], without_unit
-
-
-# --- exports -------------------------------------------------------------------------------
-
-
-LIST_COLUMNS = [
-    ("STT", 6, None),
-    ("Mã đơn vị", 12, None),
-    ("Đơn vị", 34, None),
-    ("Họ và tên", 26, None),
-    ("Chức vụ", 20, None),
-    ("Mã cán bộ", 12, None),
-    ("Trong danh sách nhân sự", 12, None),
-    ("Tham gia", 10, None),
-    ("Số lượt thi", 10, None),
-    ("Điểm", 8, None),
-    ("Điểm tối đa", 10, None),
-    ("Thời gian làm bài (giây)", 14, "0.0"),
-    ("Ngày thi", 12, "DD/MM/YYYY"),
-]
-SUMMARY_COLUMNS = [
-    ("Mã đơn vị", 12, None),
-    ("Đơn vị", 44, None),
-    ("Cấp", 6, None),
-    ("Số người (gồm đơn vị trực thuộc)", 14, None),
-    ("Nguồn số người", 14, None),
-    ("Số người tham gia", 12, None),
-    ("Tỉ lệ tham gia", 12, "0.0%"),
-    ("Số lượt thi", 10, None),
-    ("Tham gia ngoài danh sách", 14, None),
-]
-YES, NO = "Có", "Không"
-
-
-def list_rows(report: ParticipationReport):
-    """The participation list as plain values, one tuple per person."""
-    for index, row in enumerate(report.rows, 1):
-        yield (
-            index,
-            row.unit_code,
-            row.unit_name,
-            row.full_name,
-            row.position,
-            row.employee_code,
-            YES if row.on_roster else NO,
-            YES if row.took_part else NO,
-            row.entries,
-            row.score,
-            row.max_score,
-            round(row.duration, 1) if row.duration is not None else None,
-            row.counted_day,
-        )
-
-
-def summary_rows(report: ParticipationReport):
-    for summary in report.units:
-        node = summary.node
-        yield (
-            node.code,
-            "  " * (node.depth - report.units[0].node.depth) + node.name,
-            node.depth + 1,
-            summary.headcount,
-            "Danh sách"
-            if summary.headcount_from_roster
-            else ("Nhập tay" if summary.headcount is not None else None),
-            summary.participants,
-            summary.rate,
-            summary.entries,
-            summary.outside_roster,
-        )
-
-
-def sheets_for(report: ParticipationReport, file_format: str):
-    from quizapp.reports.sheets import Column, Sheet
-
-    def columns(spec):
-        return [Column(header, width, number_format) for header, width, number_format in spec]
-
-    sheets = [Sheet("Danh sách", columns(LIST_COLUMNS), list_rows(report))]
-    if file_format == "xlsx":
-        sheets.append(Sheet("Tổng hợp theo đơn vị", columns(SUMMARY_COLUMNS), summary_rows(report)))
-    return sheets
-
-
-def export_filename(report: ParticipationReport, file_format: str, now: datetime) -> str:
-    parts = ["tham-gia", report.contest.slug]
-    if report.round is not None:
-        parts.append(f"dot{report.round.number}")
-    if report.scope.unit is not None:
-        parts.append(report.scope.unit.code)
-    parts.append(now.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M"))
-    safe = "-".join(parts).replace("/", "-").replace('"', "")
-    return f"{safe}.{file_format}"
-
-
-def record_export(
-    report: ParticipationReport,
-    file_format: str,
-    now: datetime,
-    *,
-    actor: User | None,
-    via: str = "web",
-) -> None:
-    """Write the export (who, which scope, when, how many rows) to the audit log."""
-    entry = record(
-        "export.participation",
-        user=actor,
-        target=report.contest.slug,
-        scope=report.scope.label,
-        round=report.round.number if report.round else None,
-        format=file_format,
-        rows=len(report.rows),
-        via=via,
-    )
-    entry.at = now
-    db.session.commit()

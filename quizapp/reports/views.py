@@ -15,13 +15,12 @@ from quizapp.contests.services import get_contest
 from quizapp.policy import stats_scope
 from quizapp.reports.charts import rate_chart
 from quizapp.reports.forms import ExportForm
+from quizapp.reports.participation_export import export_filename, record_export, sheets_for
 from quizapp.reports.services import (
     contests_for,
-    export_filename,
     participation,
     participation_scope,
-    record_export,
-    sheets_for,
+    unit_choices,
 )
 from quizapp.reports.sheets import download
 from quizapp.units.services import UnitTree
@@ -50,8 +49,7 @@ def participation_page():
     contests, report, tree = _request_report()
     if report is None:
         return render_template("reports/participation.html", contests=contests, report=None)
-    sees_all = stats_scope(current_user, report.contest) is None
-    unit_choices = tree.order if sees_all else tree.subtree(current_user.unit_id)
+    allowed = stats_scope(current_user, report.contest)
     chart_units = report.chart_units
     chart = rate_chart(
         [(s.node.name, s.rate) for s in chart_units], report.threshold if chart_units else None
@@ -60,8 +58,8 @@ def participation_page():
         "reports/participation.html",
         contests=contests,
         report=report,
-        unit_choices=unit_choices,
-        may_see_all=sees_all,
+        unit_choices=unit_choices(report.contest, allowed, tree),
+        may_see_all=allowed is None,
         chart=chart,
         shown_rows=report.rows[:SHOWN_ROWS],
         export_form=ExportForm(),
