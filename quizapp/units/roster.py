@@ -23,6 +23,7 @@ from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
 from quizapp.auth.services import normalise_login
 from quizapp.extensions import db
+from quizapp.inputs import ASCII_DIGITS
 from quizapp.units.tables import RowProblem, TableError, read_table
 
 ROSTER_COLUMNS = {
@@ -117,7 +118,7 @@ def normalise_phone(text: str) -> str | None:
         digits = "0" + digits[2:]
     elif not digits.startswith("0") and len(digits) in (9, 10):
         digits = "0" + digits  # Excel drops the leading zero of numbers
-    if digits.isdigit() and digits.startswith("0") and len(digits) in (10, 11):
+    if ASCII_DIGITS.fullmatch(digits) and digits.startswith("0") and len(digits) in (10, 11):
         return digits
     return None
 
