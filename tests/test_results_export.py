@@ -214,34 +214,32 @@ def two_rounds(finished_round, make_user, clock):
     return contest
 
 
-def as_in_production(app, work):
-    """Run `work(client)` on a thread of its own: each request gets its own app context and
-    database session, removed when the view returns, before a streamed body is read (a test's
-    own app context would otherwise lend its session to the request, hiding what that does)."""
+def organizer_download(app, url: str, data: dict) -> list[list]:
+    """The organizer downloads a file on a thread of its own, as a production request is served:
+    with its own app context and database session, removed when the view returns and before a
+    streamed body is read (a test's app context would lend the request its session, hiding
+    what that does). The whole body is read; its rows come back."""
+
+    def download(client):
+        client.post("/login", data={"login": "btc@example.vn", "password": "secret123"})
+        with client.post(url, data=data) as response:
+            assert response.status_code == 200
+            return response.get_data()
+
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(work, app.test_client()).result()
+        body = pool.submit(download, app.test_client()).result()
+    if data["format"] == "csv":
+        return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_all_rounds_is_the_forms_default_and_downloads(app, two_rounds, file_format):
     """The form's default (round left at "All rounds") streams every round, one after the other."""
-    slug = two_rounds.slug
-
-    def download(client):
-        client.post("/login", data={"login": "btc@example.vn", "password": "secret123"})
-        with client.post(
-            f"/manage/contests/{slug}/results", data={"format": file_format, "round": ""}
-        ) as response:
-            assert response.status_code == 200
-            return response.get_data()  # the whole streamed body
-
-    data = as_in_production(app, download)
-    if file_format == "csv":
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    else:
-        book = openpyxl.load_workbook(io.BytesIO(data))
-        rows = [list(r) for r in book.active.iter_rows(values_only=True)]
-    assert list(rows[0]) == HEADERS
+    url = f"/manage/contests/{two_rounds.slug}/results"
+    rows = organizer_download(app, url, {"format": file_format, "round": ""})
+    assert rows[0] == HEADERS
     assert [(r[0], r[2]) for r in rows[1:]] == [
         ("1. Tuần 1", "Trần Thị Bình"),
         ("1. Tuần 1", "An Nhi"),
@@ -258,21 +256,8 @@ def test_all_rounds_is_the_forms_default_and_downloads(app, two_rounds, file_for
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_participation_export_streams_plain_values_too(app, two_rounds, file_format):
     """The same pattern (audit commit, then the body): the participation file of every round."""
-    slug = two_rounds.slug
-
-    def download(client):
-        client.post("/login", data={"login": "btc@example.vn", "password": "secret123"})
-        with client.post(
-            f"/reports/participation/export?contest={slug}", data={"format": file_format}
-        ) as response:
-            assert response.status_code == 200
-            return response.get_data()
-
-    data = as_in_production(app, download)
-    if file_format == "csv":
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    else:
-        rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    url = f"/reports/participation/export?contest={two_rounds.slug}"
+    rows = organizer_download(app, url, {"format": file_format})
     assert sorted(r[3] for r in rows[1:] if r[7] == "Có") == sorted(
         ["An Nhi", "Lê Văn Cường", "Phan Thu Hà", "Trần Thị Bình", "Vũ Quang Huy", "Đỗ Minh Đức"]
     )

@@ -138,6 +138,30 @@ def test_roster_rows_never_crash_and_write_all_or_nothing(ctx, make_unit, clock,
     assert count(User) == (before + report.created if report.ok else before)
 
 
+def test_unit_file_headcounts_must_fit(ctx, english):
+    """Numbers as a spreadsheet stores them (10^30 as an integer and as a float) and as text."""
+    table = [
+        ["code", "name", "parent_code", "headcount"],
+        ["A", "Sở A", "", 10**30],
+        ["B", "Sở B", "", 1e30],
+        ["C", "Sở C", "", -5],
+        ["D", "Sở D", "", "１２"],
+        ["E", "Sở E", "", "10.000.001"],
+        ["F", "Sở F", "", "10.000.000"],
+    ]
+    report = import_units(as_xlsx(table), "don-vi.xlsx")
+    assert [problem.row for problem in report.problems] == [2, 3, 4, 5, 6]
+    described = report.problems[0].describe("don-vi.xlsx")  # a worksheet keeps 10^30 as a float
+    assert described.startswith("don-vi.xlsx: row 2: Headcount '1000000000000000")
+    assert described.endswith("' is not a whole number from 0 to 10,000,000.")
+    assert count(Unit) == 0
+
+
+@pytest.fixture
+def english(app, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+
+
 # --- typed numbers: every form field, query argument, JSON property and URL part ---------------
 
 # Values no integer input may take: past int64 (OFFSET, BIGINT), past Python's int() digit
