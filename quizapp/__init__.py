@@ -12,6 +12,7 @@ from quizapp.config import DEFAULT_SECRET_KEY, config_from_environment
 def create_app(config: type | dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI."""
     app = Flask(__name__, instance_relative_config=True)
+    register_requests(app)
     register_config(app, config)
     register_extensions(app)
     register_blueprints(app)
@@ -47,6 +48,13 @@ def register_config(app: Flask, config: type | dict | None) -> None:
             f"QUIZAPP_LOGIN_LINE must be a whole number of at least 1, not {places!r}."
         )
     app.extensions["quizapp.clock"] = app.config.get("CLOCK") or SystemClock()
+
+
+def register_requests(app: Flask) -> None:
+    from quizapp.inputs import BoundedJSONProvider, BoundedRequest
+
+    app.json = BoundedJSONProvider(app)  # JSON read strictly, bounded in depth
+    app.request_class = BoundedRequest  # JSON bodies bounded in size
 
 
 def register_extensions(app: Flask) -> None:
@@ -86,10 +94,11 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.contests.views import blueprint as contests
     from quizapp.health import blueprint as health
     from quizapp.reports.views import blueprint as reports
-    from quizapp.routing import IdConverter
+    from quizapp.routing import IdConverter, WholeNumberConverter
     from quizapp.units.views import blueprint as units
 
-    app.url_map.converters["id"] = IdConverter  # before any rule uses <id:…>
+    app.url_map.converters["id"] = IdConverter  # before any rule uses <id:…> or <int:…>
+    app.url_map.converters["int"] = WholeNumberConverter
     for blueprint in (auth, contests, attempts, api, health, units, reports, dashboard, banks):
         app.register_blueprint(blueprint)
 

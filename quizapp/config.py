@@ -22,7 +22,8 @@ class Config:
     LANGUAGES = ["vi", "en"]
     DISPLAY_TIMEZONE = "Asia/Ho_Chi_Minh"
     DEMO_PASSWORD = "demo1234"
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (bank, unit and roster files)
+    JSON_MAX_CONTENT_LENGTH = 64 * 1024  # a JSON request body (an answer save is ~100 bytes)
     # Failed logins allowed per window (successes never count). ASVS 2.2.1: at most 100 an hour
     # per account. Per address: generous, since a whole department logs in through one NAT.
     LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"

@@ -1,6 +1,6 @@
 """Errors that services raise for the user to fix, and how the web layer shows them."""
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -84,6 +84,13 @@ def register_error_handlers(app: Flask) -> None:
         message = error.description or error.name
         if message == type(error).description and error.code in PLAIN_MESSAGES:
             message = str(PLAIN_MESSAGES[error.code])
+        if error.code == 413 and request.is_json:  # quizapp.inputs.BoundedRequest's limit
+            message = str(
+                _l(
+                    "The request body is too large: send at most %(size)s KB of JSON.",
+                    size=current_app.config["JSON_MAX_CONTENT_LENGTH"] // 1024,
+                )
+            )
         body, status = error_response(error.code or 500, code, message)
         response = make_response(body, status)
         for name, value in error.get_headers():

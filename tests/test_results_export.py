@@ -3,6 +3,7 @@ from the command line and the organizer's leaderboard page, each export audited.
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import openpyxl
@@ -184,3 +185,79 @@ def test_organizer_of_another_contest_cannot_download(client, finished_round, ma
         client.post(f"/manage/contests/{slug}/results", data={"format": "csv"}).status_code == 404
     )
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "export.results")) is None
+
+
+@pytest.fixture
+def two_rounds(finished_round, make_user, clock):
+    """The contest of `finished_round` with a second round that two people finished."""
+    from quizapp.contests.models import Round, RoundDraw
+
+    contest = finished_round.contest
+    second = Round(
+        contest=contest,
+        number=2,
+        title="Tuần 2",
+        opens_at=clock.at - timedelta(minutes=5),
+        closes_at=clock.at + timedelta(days=7),
+        draws=[
+            RoundDraw(position=d.position, category=d.category, count=d.count)
+            for d in finished_round.draws
+        ],
+    )
+    db.session.add(second)
+    db.session.commit()
+    for name, minutes in (("Phan Thu Hà", 4), ("Vũ Quang Huy", 2)):
+        person = make_user(full_name=name)
+        attempt, _ = start_attempt(person, second, clock.at)
+        submit_attempt(person, attempt.id, clock.at + timedelta(minutes=minutes))
+    clock.advance(minutes=10)
+    return contest
+
+
+def organizer_download(app, url: str, data: dict) -> list[list]:
+    """The organizer downloads a file on a thread of its own, as a production request is served:
+    with its own app context and database session, removed when the view returns and before a
+    streamed body is read (a test's app context would lend the request its session, hiding
+    what that does). The whole body is read; its rows come back."""
+
+    def download(client):
+        client.post("/login", data={"login": "btc@example.vn", "password": "secret123"})
+        with client.post(url, data=data) as response:
+            assert response.status_code == 200
+            return response.get_data()
+
+    with ThreadPoolExecutor(1) as pool:
+        body = pool.submit(download, app.test_client()).result()
+    if data["format"] == "csv":
+        return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_all_rounds_is_the_forms_default_and_downloads(app, two_rounds, file_format):
+    """The form's default (round left at "All rounds") streams every round, one after the other."""
+    url = f"/manage/contests/{two_rounds.slug}/results"
+    rows = organizer_download(app, url, {"format": file_format, "round": ""})
+    assert rows[0] == HEADERS
+    assert [(r[0], r[2]) for r in rows[1:]] == [
+        ("1. Tuần 1", "Trần Thị Bình"),
+        ("1. Tuần 1", "An Nhi"),
+        ("1. Tuần 1", "Lê Văn Cường"),
+        ("1. Tuần 1", "Đỗ Minh Đức"),
+        ("2. Tuần 2", "Vũ Quang Huy"),
+        ("2. Tuần 2", "Phan Thu Hà"),
+    ]
+    db.session.rollback()  # the export committed elsewhere: read afresh
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "export.results")).one()
+    assert entry.details["rows"] == 6 and entry.details["round"] is None
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_participation_export_streams_plain_values_too(app, two_rounds, file_format):
+    """The same pattern (audit commit, then the body): the participation file of every round."""
+    url = f"/reports/participation/export?contest={two_rounds.slug}"
+    rows = organizer_download(app, url, {"format": file_format})
+    assert sorted(r[3] for r in rows[1:] if r[7] == "Có") == sorted(
+        ["An Nhi", "Lê Văn Cường", "Phan Thu Hà", "Trần Thị Bình", "Vũ Quang Huy", "Đỗ Minh Đức"]
+    )

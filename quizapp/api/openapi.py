@@ -1,5 +1,7 @@
 """The OpenAPI 3.1 document served at /api/v1/openapi.json."""
 
+from quizapp.inputs import MAX_JSON_DEPTH
+
 
 def _error(description: str) -> dict:
     return {
@@ -29,6 +31,15 @@ NOT_LOGGED_IN = _error("Not logged in")
 NOT_FOUND = _error("No such item, or not yours")
 COUNT = {"type": "integer", "minimum": 0}
 CSRF_FAILED = _error("The X-CSRFToken header is missing or wrong (code csrf_failed)")
+BAD_JSON = _error(
+    "The body is not readable JSON: malformed, or lists and objects nested more than "
+    f"{MAX_JSON_DEPTH} deep (code bad_json)"
+)
+JSON_WRITE_REFUSED = _error(
+    "The X-CSRFToken header is missing or wrong (code csrf_failed), or the body is not "
+    "readable JSON (code bad_json)"
+)
+JSON_TOO_LARGE = _error("The JSON body is over JSON_MAX_CONTENT_LENGTH (64 KB by default)")
 
 OPENAPI = {
     "openapi": "3.1.0",
@@ -272,7 +283,9 @@ OPENAPI = {
                             }
                         },
                     },
+                    "400": BAD_JSON,
                     "401": _error("Wrong login or password"),
+                    "413": JSON_TOO_LARGE,
                     "422": _error("Not a JSON object"),
                     "429": {
                         **_error(
@@ -373,7 +386,7 @@ OPENAPI = {
                     }
                 ),
                 "responses": {
-                    "400": CSRF_FAILED,
+                    "400": JSON_WRITE_REFUSED,
                     "200": {
                         "description": "Saved",
                         "content": {
@@ -391,6 +404,7 @@ OPENAPI = {
                     "401": NOT_LOGGED_IN,
                     "404": NOT_FOUND,
                     "409": _error("Past the deadline, already submitted, or a stale revision"),
+                    "413": JSON_TOO_LARGE,
                     "422": _error(
                         "Options not in the question, or more than one for a single answer"
                     ),
@@ -410,11 +424,12 @@ OPENAPI = {
                     }
                 ),
                 "responses": {
-                    "400": CSRF_FAILED,
+                    "400": JSON_WRITE_REFUSED,
                     "200": {"description": "Saved"},
                     "401": NOT_LOGGED_IN,
                     "404": NOT_FOUND,
                     "409": _error("Past the deadline or submitted"),
+                    "413": JSON_TOO_LARGE,
                     "422": _error("Not a whole number, or the round has no prediction"),
                 },
             }
@@ -465,7 +480,7 @@ OPENAPI = {
                     },
                     "401": NOT_LOGGED_IN,
                     "404": NOT_FOUND,
-                    "422": _error("Bad limit"),
+                    "422": _error("limit is not a whole number from 1 to 1000 (code bad_number)"),
                 },
             }
         },

@@ -32,6 +32,7 @@ from quizapp.contests.standings import cached_standings
 from quizapp.database import reads_first
 from quizapp.errors import Invalid, NotFound, Unauthorized, error_response
 from quizapp.extensions import csrf, limiter
+from quizapp.inputs import query_number
 from quizapp.policy import can_see_leaderboard
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -71,9 +72,13 @@ def protect_writes() -> None:
 
 
 def json_body() -> dict:
-    body = request.get_json(silent=True)
+    """The request's JSON object; bounded in size and depth by `quizapp.inputs.BoundedRequest`
+    (unreadable JSON: 400 bad_json; not JSON, or not an object: 422 bad_json)."""
+    body = request.get_json()
     if not isinstance(body, dict):
-        raise Invalid("Send a JSON object with Content-Type: application/json.", code="bad_json")
+        raise Invalid(
+            _l("Send a JSON object with Content-Type: application/json."), code="bad_json"
+        )
     return body
 
 
@@ -203,7 +208,7 @@ def answer(attempt_id: int, question_id: int):
     if base_revision is not None and (
         type(base_revision) is not int or not 0 <= base_revision < 2**31  # true is not 1
     ):
-        raise Invalid("revision must be a whole number.")
+        raise Invalid(_l("revision must be a whole number."))
     saved = save_answer(
         caller,
         attempt_id,
@@ -249,9 +254,7 @@ def leaderboard(round_id: int):
     round_ = get_round(round_id)
     if not can_see_leaderboard(current_user, round_.contest):
         raise NotFound(_l("No such leaderboard."))
-    limit = request.args.get("limit", default=100, type=int)
-    if not 1 <= limit <= 1000:
-        raise Invalid("limit must be between 1 and 1000.")
+    limit = query_number("limit", default=100, minimum=1, maximum=1000)
     rows = cached_standings(round_, now(), limit=limit)
     return jsonify(
         entries=[

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
@@ -572,13 +573,23 @@ def _validate_selection(option_ids, snapshot: dict) -> list[int]:
     return sorted(option_ids)
 
 
+PREDICTION_MAX = 10**9  # the prediction column is an INTEGER
+
+
+def prediction_range_message():
+    return _l(
+        "The prediction must be a whole number from 0 to %(maximum)s.",
+        maximum=format_number(PREDICTION_MAX),
+    )
+
+
 def save_prediction(user: User, attempt_id: int, value, now: datetime) -> int:
     """Store the answer to the round's prediction question (a whole number ≥ 0)."""
     attempt = get_attempt(user, attempt_id, now)
     if not attempt.round.prediction_question:
         raise Invalid(_l("This round has no prediction question."), code="no_prediction")
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
-        raise Invalid(_l("The prediction must be a whole number from 0 upwards."))
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= PREDICTION_MAX:
+        raise Invalid(prediction_range_message())
     if not attempt.is_in_progress:
         raise Conflict(
             _l("This attempt has been submitted; the prediction can no longer change."),

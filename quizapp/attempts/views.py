@@ -6,8 +6,10 @@ from flask_login import current_user, login_required
 
 from quizapp.attempts.presenters import public_questions, review_for
 from quizapp.attempts.services import (
+    PREDICTION_MAX,
     get_attempt,
     history,
+    prediction_range_message,
     remaining_seconds,
     save_answer,
     save_prediction,
@@ -15,6 +17,7 @@ from quizapp.attempts.services import (
 )
 from quizapp.clock import now
 from quizapp.errors import Conflict, Invalid
+from quizapp.inputs import whole_number
 
 blueprint = Blueprint("attempts", __name__)
 
@@ -44,18 +47,21 @@ def save_form(attempt_id: int):
         return redirect(url_for("attempts.result", attempt_id=attempt.id))
     action = request.form.get("action", "save")
     try:
+        # Everything read before anything is saved: a value the page never sends changes nothing.
+        changed = []
         for question in public_questions(attempt):
-            chosen = sorted(
-                int(v) for v in request.form.getlist(f"q{question['id']}") if v.isdigit()
-            )
+            chosen = sorted(_option_id(v) for v in request.form.getlist(f"q{question['id']}"))
             if chosen != sorted(question["selected"]):
-                save_answer(current_user, attempt.id, question["id"], chosen, moment)
-        prediction = request.form.get("prediction", "").strip().replace(".", "")
-        if prediction and attempt.round.prediction_question:
-            if not prediction.isdigit():
-                raise Invalid(_("The prediction must be a whole number."))
-            if int(prediction) != attempt.prediction:
-                save_prediction(current_user, attempt.id, int(prediction), moment)
+                changed.append((question["id"], chosen))
+        prediction = None
+        if attempt.round.prediction_question:
+            prediction = _prediction(request.form.get("prediction", ""))
+            if prediction == attempt.prediction:
+                prediction = None
+        for question_id, chosen in changed:
+            save_answer(current_user, attempt.id, question_id, chosen, moment)
+        if prediction is not None:
+            save_prediction(current_user, attempt.id, prediction, moment)
     except Conflict:
         submit_attempt(current_user, attempt.id, moment)
         flash(_("Time was up; your saved answers were submitted."), "warning")
@@ -70,6 +76,25 @@ def save_form(attempt_id: int):
         return redirect(url_for("attempts.confirm", attempt_id=attempt.id))
     flash(_("Your answers are saved."), "success")
     return redirect(url_for("attempts.show", attempt_id=attempt.id))
+
+
+def _option_id(text: str) -> int:
+    """An option number from the form; anything else was not sent by the quiz page."""
+    value = whole_number(text, minimum=1)
+    if value is None:
+        raise Invalid(_("An answer was not one of the question's options; reload the page."))
+    return value
+
+
+def _prediction(text: str) -> int | None:
+    """The typed prediction (thousands separated by dots, commas or spaces), None if blank."""
+    digits = text.strip().replace(".", "").replace(",", "").replace(" ", "")
+    if not digits:
+        return None
+    value = whole_number(digits, maximum=PREDICTION_MAX)
+    if value is None:
+        raise Invalid(prediction_range_message())
+    return value
 
 
 @blueprint.get("/attempts/<id:attempt_id>/confirm")

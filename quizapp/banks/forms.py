@@ -10,7 +10,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from quizapp.banks.models import QuestionKind
 from quizapp.banks.services import MAX_TEXT, bank_named, supported_extensions
+from quizapp.inputs import WholeNumberField
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 PER_PAGE = 50
@@ -128,7 +128,7 @@ class QuestionFilterForm(FlaskForm):
         ],
         validate_choice=False,
     )
-    page = IntegerField(_l("Page"), default=1, validators=[Optional()])
+    page = WholeNumberField(_l("Page"), default=1, validators=[Optional()], minimum=1)
 
 
 class OptionForm(Form):

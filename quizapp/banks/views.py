@@ -63,6 +63,7 @@ from quizapp.banks.services import (
 from quizapp.clock import now
 from quizapp.draws import DrawShort
 from quizapp.errors import NotFound, ServiceError
+from quizapp.inputs import whole_number
 from quizapp.policy import can_change_bank, can_see_bank
 
 blueprint = Blueprint("banks", __name__, url_prefix="/banks")
@@ -98,7 +99,7 @@ def upload():
         SelectChoice("file", _("The bank the file names")),
         SelectChoice("new", _("A new bank (type its name below)")),
     ] + [SelectChoice(str(bank.id), bank.name) for bank in banks]
-    if request.method == "GET" and request.args.get("bank", "").isdigit():
+    if request.method == "GET" and whole_number(request.args.get("bank"), minimum=1):
         form.target.data = request.args["bank"]
     if form.validate_on_submit():
         if form.target.data == "new":
@@ -305,6 +306,8 @@ def questions(bank_id: int):
         kind=form.kind.data if form.kind.data in KIND_LABELS else None,
         status=form.status.data if form.status.data in ("active", "inactive") else None,
     )
+    for error in form.page.errors:  # e.g. ?page=10^20, whose OFFSET no database holds
+        flash(_("Page: %(problem)s", problem=error), "error")
     page = form.page.data if not form.page.errors and form.page.data else 1
     pagination = search_questions(bank, filters, page=page, per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -370,7 +373,7 @@ def edit_question(question_id: int):
                 OptionEdit(
                     text=row.text.data or "",
                     correct=row.correct.data,
-                    option_id=int(row.option_id.data) if row.option_id.data.isdigit() else None,
+                    option_id=whole_number(row.option_id.data, minimum=1),
                 )
                 for row in form.options
                 if not row.remove.data and ((row.text.data or "").strip() or row.correct.data)

@@ -12,7 +12,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -27,13 +26,13 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
 from wtforms.widgets import TextInput
 
+from quizapp.inputs import WholeNumberField
 from quizapp.text import CONTROL_CHARACTERS
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -137,11 +136,12 @@ class ContestForm(TextForm):
     )
     clear_password = BooleanField(_l("Remove the contest password"))
     public_leaderboard = BooleanField(_l("Show the leaderboard to participants"))
-    threshold_percent = IntegerField(
+    threshold_percent = WholeNumberField(
         _l("Units are ranked from a participation rate of (%)"),
         default=50,
-        validators=[InputRequired(), NumberRange(min=0, max=100)],
-        render_kw={"inputmode": "numeric"},
+        validators=[InputRequired()],
+        minimum=0,
+        maximum=100,
     )
     rank_1 = SelectField(_l("Ranking: 1st"), choices=RANKING_CHOICES, default="score")
     rank_2 = SelectField(_l("Ranking: 2nd"), default="prediction")
@@ -180,10 +180,11 @@ class DrawRowForm(Form):
             return CatalogTranslations()
 
     category = SelectField(_l("Category"), coerce=int, default=0)
-    count = IntegerField(
+    count = WholeNumberField(
         _l("Questions"),
-        validators=[Optional(), NumberRange(min=1, max=200)],
-        render_kw={"inputmode": "numeric"},
+        validators=[Optional()],
+        minimum=1,
+        maximum=200,
     )
     difficulty = SelectField(
         _l("Difficulty"),
@@ -206,22 +207,25 @@ class RoundForm(TextForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     opens_at = VietnamTimeField(_l("Opens (dd/mm/yyyy HH:MM, Vietnam time)"))
     closes_at = VietnamTimeField(_l("Closes (dd/mm/yyyy HH:MM, Vietnam time)"))
-    time_limit_minutes = IntegerField(
+    time_limit_minutes = WholeNumberField(
         _l("Time limit (minutes)"),
         default=20,
-        validators=[InputRequired(), NumberRange(min=1, max=600)],
-        render_kw={"inputmode": "numeric"},
+        validators=[InputRequired()],
+        minimum=1,
+        maximum=600,
     )
-    max_attempts = IntegerField(
+    max_attempts = WholeNumberField(
         _l("Attempts allowed"),
         default=3,
-        validators=[InputRequired(), NumberRange(min=1, max=100)],
-        render_kw={"inputmode": "numeric"},
+        validators=[InputRequired()],
+        minimum=1,
+        maximum=100,
     )
-    daily_limit = IntegerField(
+    daily_limit = WholeNumberField(
         _l("Attempts per day (optional)"),
-        validators=[Optional(), NumberRange(min=1, max=100)],
-        render_kw={"inputmode": "numeric"},
+        validators=[Optional()],
+        minimum=1,
+        maximum=100,
     )
     counting = SelectField(
         _l("Attempt that counts"),
@@ -242,11 +246,12 @@ class RoundForm(TextForm):
         ],
         default="after_close",
     )
-    grace_seconds = IntegerField(
+    grace_seconds = WholeNumberField(
         _l("Grace (seconds)"),
         default=15,
-        validators=[InputRequired(), NumberRange(min=0, max=600)],
-        render_kw={"inputmode": "numeric"},
+        validators=[InputRequired()],
+        minimum=0,
+        maximum=600,
     )
     prediction_question = TextAreaField(
         _l("Prediction question (optional)"), validators=[Optional(), Length(max=2000)]
@@ -289,5 +294,13 @@ class ContestPasswordForm(TextForm):
 
 
 class ResultsExportForm(FlaskForm):
-    format = StringField(default="xlsx", validators=[AnyOf(["xlsx", "csv"])])
-    round = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    format = StringField(_l("File format"), default="xlsx", validators=[AnyOf(["xlsx", "csv"])])
+    round = WholeNumberField(_l("Round"), validators=[Optional()], minimum=1)
+
+    def problems(self) -> str:
+        """What is wrong, field by field, for the error page."""
+        return "; ".join(
+            f"{self[name].label.text}: {message}"
+            for name, messages in self.errors.items()
+            for message in messages
+        )

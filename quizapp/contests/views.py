@@ -5,7 +5,6 @@ import io
 import segno
 from flask import (
     Blueprint,
-    abort,
     flash,
     redirect,
     render_template,
@@ -334,7 +333,7 @@ def results_export(slug: str):
     contest = managed_contest(current_user, slug)
     form = ResultsExportForm()
     if not form.validate_on_submit():
-        abort(400)
+        raise ServiceError(form.problems())
     moment = now()
     report = results(contest, moment, round_number=form.round.data)
     file_format = form.format.data

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from quizapp.admin.services import record
 from quizapp.auth.models import User
-from quizapp.contests.models import Contest, Round
+from quizapp.contests.models import Contest
 from quizapp.contests.standings import Standing, standings
 from quizapp.errors import NotFound
 from quizapp.extensions import db
@@ -43,11 +43,14 @@ COLUMNS = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResultsReport:
-    contest: Contest
-    round: Round | None  # None: every round, one after the other
-    rows: list[tuple[Round, Standing]]
+    """Plain values only: the file is streamed after the audit commit and the request's
+    session are gone, so nothing in it may be an ORM object that would load again."""
+
+    contest_slug: str
+    round_number: int | None  # None: every round, one after the other
+    rows: list[tuple[str, Standing]]  # (the round's "number. title", its ranked row)
 
 
 def results(contest: Contest, now: datetime, *, round_number: int | None = None) -> ResultsReport:
@@ -58,17 +61,20 @@ def results(contest: Contest, now: datetime, *, round_number: int | None = None)
             raise NotFound(_l("No round %(n)s in this contest.", n=round_number))
         rounds = [round_]
     else:
-        round_, rounds = None, list(contest.rounds)
-    rows = [(r, standing) for r in rounds for standing in standings(r, now)]
-    return ResultsReport(contest, round_, rows)
+        rounds = list(contest.rounds)
+    rows = []
+    for round_ in rounds:
+        ranked = standings(round_, now)  # may commit (a final round's prediction count)
+        rows.extend((f"{round_.number}. {round_.title}", standing) for standing in ranked)
+    return ResultsReport(contest.slug, round_number, rows)
 
 
 def result_rows(report: ResultsReport, file_format: str) -> Iterator[tuple]:
     """Plain values per row; CSV gets the time as text (a CSV cell has no number format)."""
-    for round_, row in report.rows:
+    for round_label, row in report.rows:
         submitted = row.submitted_at.astimezone(LOCAL_TZ).replace(tzinfo=None)
         yield (
-            f"{round_.number}. {round_.title}",
+            round_label,
             row.rank,
             row.name,
             row.unit,
@@ -86,9 +92,9 @@ def results_sheets(report: ResultsReport, file_format: str) -> list[Sheet]:
 
 
 def results_filename(report: ResultsReport, file_format: str, now: datetime) -> str:
-    parts = ["ket-qua", report.contest.slug]
-    if report.round is not None:
-        parts.append(f"dot{report.round.number}")
+    parts = ["ket-qua", report.contest_slug]
+    if report.round_number is not None:
+        parts.append(f"dot{report.round_number}")
     parts.append(now.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M"))
     return "-".join(parts) + f".{file_format}"
 
@@ -100,8 +106,8 @@ def record_results_export(
     entry = record(
         "export.results",
         user=actor,
-        target=report.contest.slug,
-        round=report.round.number if report.round else None,
+        target=report.contest_slug,
+        round=report.round_number,
         format=file_format,
         rows=len(report.rows),
         via=via,

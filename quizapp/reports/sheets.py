@@ -86,7 +86,12 @@ def write_file(sheets: list[Sheet], file_format: str, out) -> None:
 
 
 def download(sheets: list[Sheet], file_format: str, filename: str):
-    """An export as a download that no cache keeps (it names people): CSV streamed, or XLSX."""
+    """An export as a download that no cache keeps (it names people): CSV streamed, or XLSX.
+
+    The rows must be plain values, never ORM objects or generators that load them: a CSV body is
+    read after the view has returned and its database session is gone (any audit commit before
+    that has expired what it loaded).
+    """
     from flask import Response, send_file, stream_with_context
 
     if file_format == "csv":

@@ -12,6 +12,7 @@ from quizapp.auth.access import roles_required
 from quizapp.auth.models import Role
 from quizapp.clock import now
 from quizapp.contests.services import get_contest
+from quizapp.inputs import INT_MAX, query_number
 from quizapp.policy import stats_scope
 from quizapp.reports.charts import rate_chart
 from quizapp.reports.forms import ExportForm
@@ -38,7 +39,7 @@ def _request_report():
     contest = get_contest(slug)
     tree = UnitTree()
     scope = participation_scope(current_user, contest, request.args.get("unit") or None, tree)
-    round_number = request.args.get("round", type=int)
+    round_number = query_number("round", default=None, minimum=1, maximum=INT_MAX)
     report = participation(contest, scope, now(), round_number=round_number, tree=tree)
     return contests, report, tree
 

@@ -3,17 +3,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-)
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
+from quizapp.inputs import WholeNumberField
 from quizapp.units.roster_accounts import ADOPT, APART, Decisions
+from quizapp.units.services import HEADCOUNT_MAX
 
 SPREADSHEETS = FileAllowed(["xlsx", "csv"], _l("Upload an .xlsx or .csv file."))
 DECISIONS = (ADOPT, APART)
@@ -33,10 +28,10 @@ class UnitForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
     parent_id = SelectField(_l("Parent unit"), coerce=int)
-    headcount = IntegerField(
+    headcount = WholeNumberField(
         _l("Headcount (typed in; used while no roster is loaded)"),
-        validators=[Optional(), NumberRange(min=0)],
-        render_kw={"inputmode": "numeric"},
+        validators=[Optional()],
+        maximum=HEADCOUNT_MAX,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from quizapp.auth.models import Unit, User
 from quizapp.auth.services import normalise_login
 from quizapp.extensions import db
+from quizapp.inputs import ASCII_DIGITS
 from quizapp.units.tables import RowProblem
 
 ROSTER_COLUMNS = {
@@ -75,7 +76,7 @@ def normalise_phone(text: str) -> str | None:
         digits = "0" + digits[2:]
     elif not digits.startswith("0") and len(digits) in (9, 10):
         digits = "0" + digits  # Excel drops the leading zero of numbers
-    if digits.isdigit() and digits.startswith("0") and len(digits) in (10, 11):
+    if ASCII_DIGITS.fullmatch(digits) and digits.startswith("0") and len(digits) in (10, 11):
         return digits
     return None
 

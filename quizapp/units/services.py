@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -17,8 +18,19 @@ from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
 from quizapp.errors import Invalid, NotFound
 from quizapp.extensions import db
+from quizapp.inputs import whole_number
 from quizapp.units.collation import collation_key
 from quizapp.units.tables import RowProblem, TableError, read_table
+
+HEADCOUNT_MAX = 10_000_000  # staff of one unit with its sub-units; typed-in beyond it is a slip
+
+
+def headcount_range_message():
+    return _l(
+        "Headcount must be a whole number from 0 to %(maximum)s.",
+        maximum=format_number(HEADCOUNT_MAX),
+    )
+
 
 UNIT_COLUMNS = {
     "code": "code",
@@ -172,8 +184,8 @@ def save_unit(data: UnitData, *, unit: Unit | None = None, actor: User | None = 
     code, name = data.code.strip(), data.name.strip()
     if not code or not name:
         raise Invalid(_l("A unit needs a code and a name."))
-    if data.headcount is not None and data.headcount < 0:
-        raise Invalid(_l("Headcount cannot be negative."))
+    if data.headcount is not None and not 0 <= data.headcount <= HEADCOUNT_MAX:
+        raise Invalid(headcount_range_message())
     clash = db.session.scalar(select(Unit).where(Unit.code == code))
     if clash is not None and clash is not unit:
         raise Invalid(
@@ -237,14 +249,12 @@ class UnitImportReport:
 
 
 def _headcount(text: str | None) -> tuple[int | None, bool]:
-    """(value, ok)."""
+    """(value, ok): thousands may be separated by dots, commas or spaces."""
     if text is None:
         return None, True
-    try:
-        value = int(text.replace(".", "").replace(",", "").replace(" ", ""))
-    except ValueError:
-        return None, False
-    return value, value >= 0
+    digits = text.replace(".", "").replace(",", "").replace(" ", "")
+    value = whole_number(digits, maximum=HEADCOUNT_MAX)
+    return value, value is not None
 
 
 def import_units(
@@ -292,8 +302,9 @@ def import_units(
                 RowProblem(
                     row.number,
                     _l(
-                        "Headcount %(value)r is not a whole number ≥ 0.",
+                        "Headcount %(value)r is not a whole number from 0 to %(maximum)s.",
                         value=row.text("headcount"),
+                        maximum=format_number(HEADCOUNT_MAX),
                     ),
                 )
             )
