@@ -21,6 +21,12 @@ MOODLE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "moodl
 needs_moodle = pytest.mark.skipif(not MOODLE.exists(), reason="../shared/conformance absent")
 
 
+@pytest.fixture(autouse=True)
+def english(app, monkeypatch):
+    """Assert messages by their English msgids, whatever the Vietnamese catalog says."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+
+
 def problems(bank, level="error"):
     return [(p.line, p.message) for p in bank.problems if p.level == level]
 

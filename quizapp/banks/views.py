@@ -140,7 +140,7 @@ def preview(token: str):
         errors=[_problem_line(p) for p in report.errors],
         warnings=[_problem_line(p) for p in report.warnings],
         mentions_skip=any("skip-unsupported" in p.message for p in report.problems),
-    )
+    ), (422 if report.errors else 200)
 
 
 @blueprint.post("/import/<token>/confirm")
@@ -221,7 +221,6 @@ READER_MESSAGES = (
     _l("the title is not closed with '::'"),
     _l("this is not a CSV text file"),
     _l("this is not a text file; Aiken files are plain UTF-8 text"),
-    _l("this is not an Excel .xlsx file (an old .xls or another file renamed?); save it as .xlsx"),
     _l("this question has no ANSWER line"),
     _l("this question has no ANSWER line before the next question"),
 )

@@ -6,13 +6,11 @@ correct (đáp án đúng: "B" or "A, C"), explanation (giải thích), source (
 shuffle (trộn: yes/no). Rows are numbered as the spreadsheet shows them.
 """
 
-import csv
-import io
 import re
 import unicodedata
-import zipfile
 
 from quizapp.banks.formats.base import ParsedBank, ParsedOption, ParsedQuestion, Problem
+from quizapp.uploads import UploadError, column_letter, csv_rows, upload_limits, xlsx_rows
 
 MAX_CELL = 5000
 LETTERS = "ABCDEF"
@@ -145,7 +143,7 @@ def check_cells(number: int, cells, bank: ParsedBank) -> bool:
             bank.problems.append(
                 Problem(
                     number,
-                    f"column {column_letter(index)} holds "
+                    f"column {column_letter(index + 1)} holds "
                     f"{len(value):,} characters (at most "
                     f"{MAX_CELL:,})",
                     where="row",
@@ -153,15 +151,6 @@ def check_cells(number: int, cells, bank: ParsedBank) -> bool:
             )
             return False
     return True
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 class CSVReader:
@@ -189,21 +178,7 @@ class CSVReader:
         if "\x00" in text:
             bank.problems.append(Problem(None, "this is not a CSV text file"))
             return bank
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if first.count(";") > first.count(",") else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows = []
-        try:
-            for cells in reader:
-                number = reader.line_num
-                if not check_cells(number, cells, bank):
-                    return bank
-                rows.append((number, cells))
-        except csv.Error as error:
-            bank.problems.append(Problem(reader.line_num, f"not valid CSV: {error}", where="row"))
-            return bank
-        rows_to_bank(rows, bank)
-        return bank
+        return _read_rows(csv_rows(text, upload_limits()), bank)
 
 
 class XLSXReader:
@@ -211,46 +186,24 @@ class XLSXReader:
     label = "Excel"
 
     def read(self, data: bytes, *, skip_unsupported: bool = False) -> ParsedBank:
-        from openpyxl import load_workbook
-
         bank = ParsedBank()
         if not data:
             bank.problems.append(Problem(None, "the file is empty"))
             return bank
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            bank.problems.append(
-                Problem(
-                    None,
-                    "this is not an Excel .xlsx file (an old .xls or "
-                    "another file renamed?); save it as .xlsx",
-                )
-            )
-            return bank
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        except Exception as error:  # openpyxl raises many kinds for damaged files
-            bank.problems.append(Problem(None, f"Excel could not read this file: {error}"))
-            return bank
-        try:
-            sheet = workbook.worksheets[0]
-            rows = []
-            for number, row in enumerate(sheet.iter_rows(), start=1):
-                cells = []
-                for index, cell in enumerate(row):
-                    if getattr(cell, "data_type", None) == "f":
-                        bank.problems.append(
-                            Problem(
-                                number,
-                                f"column {column_letter(index)} holds a formula; paste values only",
-                                where="row",
-                            )
-                        )
-                        return bank
-                    cells.append(cell.value)
-                if not check_cells(number, cells, bank):
-                    return bank
-                rows.append((number, cells))
-        finally:
-            workbook.close()
-        rows_to_bank(rows, bank)
+        return _read_rows(xlsx_rows(data, upload_limits(), formulas=False), bank)
+
+
+def _read_rows(rows, bank: ParsedBank) -> ParsedBank:
+    """Take the rows as the shared reader reads them (within the upload limits), then make
+    questions of them; a row past a limit or with an overlong cell ends the reading."""
+    taken = []
+    try:
+        for number, cells in rows:
+            if not check_cells(number, cells, bank):
+                return bank
+            taken.append((number, cells))
+    except UploadError as error:
+        bank.problems.append(Problem(error.row, error.message, where="row"))
         return bank
+    rows_to_bank(taken, bank)
+    return bank
