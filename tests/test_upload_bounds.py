@@ -12,14 +12,18 @@ import openpyxl
 import pytest
 from defusedxml import DefusedXmlException
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from quizapp.auth.models import Role, Unit
+from quizapp.banks import services as bank_services
 from quizapp.banks.models import Question
 from quizapp.banks.services import import_bank
 from quizapp.contests.schema import ContestFileError, parse_contest_file
 from quizapp.extensions import db
+from quizapp.units import roster as roster_module
+from quizapp.units import services as unit_services
 from quizapp.units.services import import_units
+from tests.test_late_writes import write_lock_is_free
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 SHEET = "xl/worksheets/sheet1.xml"
@@ -378,3 +382,52 @@ def test_openpyxl_reads_through_defusedxml(ctx):
     with pytest.raises(ValueError) as refused:
         openpyxl.load_workbook(io.BytesIO(BROKEN["entities.xlsx"][0]()))
     assert isinstance(refused.value.__cause__, DefusedXmlException)
+
+
+# --- no upload is read while a write transaction holds the lock ------------------------------
+
+
+def nothing_written_yet() -> bool:
+    """SQLite: could another worker write now? PostgreSQL: has this transaction written?"""
+    if db.engine.dialect.name == "sqlite":
+        return write_lock_is_free()
+    return db.session.scalar(text("SELECT pg_current_xact_id_if_assigned()")) is None
+
+
+@pytest.mark.parametrize("kind", IMPORTS)
+def test_an_upload_is_read_before_the_import_takes_the_write_lock(
+    app, client, make_user, make_unit, monkeypatch, kind
+):
+    path, role, _arguments = IMPORTS[kind]
+    make_unit("VP")
+    login(client, make_user(role=role, unit=db.session.scalar(select(Unit))))
+    seen = []
+
+    def watched(module, name):
+        read = getattr(module, name)
+
+        def reading(*args, **kwargs):
+            seen.append(nothing_written_yet())
+            return read(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, reading)
+
+    if kind == "bank":
+        bank = "bank: B\ncategories:\n  - name: C\n    questions:\n"
+        bank += "      - {text: Q?, options: [{text: Có, correct: true}, Không]}\n"
+        preview = post_file(client, path, bank.encode(), "bank.yaml").headers["Location"]
+        db.session.remove()  # the test's own session must not hold SQLite's locks
+        watched(bank_services, "read_bank")
+        response = client.post(preview + "/confirm")
+        assert response.status_code == 302, response.get_data(as_text=True)
+    else:
+        module, data = (
+            (roster_module, b"full_name,unit_code,phone\nAn,VP,0912345678\n")
+            if kind == "roster"
+            else (unit_services, b"code,name\nX,Unit X\n")
+        )
+        db.session.remove()
+        watched(module, "read_table")
+        response = post_file(client, path, data, f"{kind}.csv")
+        assert response.status_code in (200, 302), response.get_data(as_text=True)
+    assert seen == [True]

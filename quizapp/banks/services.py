@@ -25,6 +25,7 @@ from quizapp.banks.formats import (
 )
 from quizapp.banks.formats import supported_extensions as _extensions
 from quizapp.banks.models import Category, Option, Question, QuestionBank, QuestionKind
+from quizapp.database import begin_writing
 from quizapp.errors import Conflict, Invalid, NotFound
 from quizapp.extensions import db
 
@@ -244,6 +245,10 @@ def import_bank(
     if not report.ok:
         return report
 
+    if not dry_run:
+        # The file is read: from here on the import writes (it queues for SQLite's write
+        # lock, which no parse ever holds).
+        begin_writing(db.session)
     bank = db.session.scalar(select(QuestionBank).where(QuestionBank.name == name))
     existing = _existing_questions(bank)
     for question in parsed.questions:

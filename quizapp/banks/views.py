@@ -61,6 +61,7 @@ from quizapp.banks.services import (
     update_question,
 )
 from quizapp.clock import now
+from quizapp.database import reads_first
 from quizapp.errors import NotFound, ServiceError
 
 blueprint = Blueprint("banks", __name__, url_prefix="/banks")
@@ -88,6 +89,7 @@ def index():
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
+@reads_first  # keeps the file for its preview; writes nothing to the database
 @roles_required(Role.ORGANIZER)
 def upload():
     form = UploadForm()
@@ -144,6 +146,7 @@ def preview(token: str):
 
 
 @blueprint.post("/import/<token>/confirm")
+@reads_first  # the file is read before the import takes the write lock
 @roles_required(Role.ORGANIZER)
 def confirm(token: str):
     form = ActionForm()

@@ -22,6 +22,7 @@ from werkzeug.security import generate_password_hash
 from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
 from quizapp.auth.services import normalise_login
+from quizapp.database import begin_writing
 from quizapp.extensions import db
 from quizapp.units.tables import RowProblem, TableError, read_table
 
@@ -157,6 +158,7 @@ def import_roster(
     except TableError as error:
         report.problems = error.problems
         return report
+    begin_writing(db.session)  # the file is read; no parse holds SQLite's write lock
     report.ignored_columns = table.ignored_columns
     people = _parse_rows(table, scope, report.problems.append)
     _match_accounts(people, scope, report.problems.append)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
+from quizapp.database import begin_writing
 from quizapp.errors import Invalid, NotFound
 from quizapp.extensions import db
 from quizapp.units.collation import collation_key
@@ -262,6 +263,7 @@ def import_units(
     except TableError as error:
         report.problems = error.problems
         return report
+    begin_writing(db.session)  # the file is read; no parse holds SQLite's write lock
     report.ignored_columns = table.ignored_columns
     problem = report.problems.append
 
