@@ -24,13 +24,13 @@ from quizapp.banks.formats import (
     writer_names,
 )
 from quizapp.banks.formats import supported_extensions as _extensions
+from quizapp.banks.formats.base import MAX_OPTIONS
 from quizapp.banks.models import Category, Option, Question, QuestionBank, QuestionKind
 from quizapp.database import begin_writing
 from quizapp.errors import Conflict, Invalid, NotFound
 from quizapp.extensions import db
 
 MAX_TEXT = 5000
-MAX_OPTIONS = 10
 QUESTION_NUMBER = re.compile(r"^\s*(câu|cau|question)\s*\d+\s*[.:)\-–]\s*", re.IGNORECASE)
 # Options whose meaning depends on the others' positions: keep the written order.
 POSITIONAL_OPTION = re.compile(

@@ -1,7 +1,7 @@
 """Spreadsheets: XLSX (openpyxl) and CSV (UTF-8, comma or semicolon), one question per row.
 
 Headers are matched case- and accent-insensitively, in English or Vietnamese: category (chủ đề),
-id (mã), kind (loại), difficulty (mức độ), question (câu hỏi), A…F or "option A" (phương án A),
+id (mã), kind (loại), difficulty (mức độ), question (câu hỏi), A…J or "option A" (phương án A),
 correct (đáp án đúng: "B" or "A, C"), explanation (giải thích), source (nguồn, căn cứ),
 shuffle (trộn: yes/no). Rows are numbered as the spreadsheet shows them.
 """
@@ -9,11 +9,17 @@ shuffle (trộn: yes/no). Rows are numbered as the spreadsheet shows them.
 import re
 import unicodedata
 
-from quizapp.banks.formats.base import ParsedBank, ParsedOption, ParsedQuestion, Problem
+from quizapp.banks.formats.base import (
+    MAX_OPTIONS,
+    ParsedBank,
+    ParsedOption,
+    ParsedQuestion,
+    Problem,
+)
 from quizapp.uploads import UploadError, column_letter, csv_rows, upload_limits, xlsx_rows
 
 MAX_CELL = 5000
-LETTERS = "ABCDEF"
+LETTERS = "ABCDEFGHIJ"[:MAX_OPTIONS]
 HEADER_NAMES = {
     "category": {"category", "chu de", "danh muc", "chuyen de"},
     "id": {"id", "ma", "ma cau hoi", "external id"},
@@ -43,8 +49,8 @@ def column_roles(header: list) -> dict[str, int]:
         for role, names in HEADER_NAMES.items():
             if name in names:
                 roles.setdefault(role, index)
-        option = re.fullmatch(r"(?:option|phuong an|dap an|lua chon)?\s*([a-f])", name)
-        if option:
+        option = re.fullmatch(r"(?:option|phuong an|dap an|lua chon)?\s*([a-z])", name)
+        if option and option.group(1).upper() in LETTERS:
             roles.setdefault(f"option:{option.group(1).upper()}", index)
     return roles
 
@@ -76,7 +82,7 @@ def rows_to_bank(rows, bank: ParsedBank) -> None:
                 number,
                 "missing column(s): "
                 + ", ".join(missing)
-                + "; the header row needs question, A, B (C…F), correct",
+                + "; the header row needs question, A, B (C…J), correct",
                 where="row",
             )
         )
