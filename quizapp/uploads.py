@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from xml.parsers import expat
 
 from flask import current_app, has_app_context
@@ -223,12 +224,17 @@ class _Counts:
     """Totals over the whole workbook."""
 
     cells: int = 0
-    streamed: int = 0  # elements openpyxl reads one row (or shared string) at a time
-    tree: int = 0  # elements it reads as whole trees
+    strings: int = 0  # shared strings, and the elements they are made of
+    string_elements: int = 0
+    tree: int = 0  # elements openpyxl reads as whole trees
 
 
 class _XMLScan:
-    """One XML part, scanned by expat as it unzips: start and end of each element, no more."""
+    """One XML part, scanned by expat as it unzips: the start and end of each element, no more.
+
+    openpyxl reads a worksheet's <sheetData> one row at a time, and the shared strings one at
+    a time; everything else whole. A row may hold ELEMENTS_PER_CELL elements per cell.
+    """
 
     def __init__(self, part: str, limits: UploadLimits, counts: _Counts):
         self.part, self.limits, self.counts = part, limits, counts
@@ -236,11 +242,11 @@ class _XMLScan:
         self.kind = None  # worksheet | sst | other, from the root element
         self.in_data = False  # inside a worksheet's <sheetData>
         self.rows = 0
-        self.strings = 0
         self.row = 0  # the current row's number
         self.column = 0  # the current cell's column
         self.row_cells = 0
-        self.item_elements = 0  # in the current row or shared string
+        self.elements = 0  # in the current row or shared string
+        self.allowed = ELEMENTS_PER_CELL  # elements the current row may hold, by its cells
         self.parser = expat.ParserCreate()
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
@@ -264,37 +270,38 @@ class _XMLScan:
         )
 
     def start(self, name: str, attributes: dict) -> None:
-        self.depth += 1
-        local = name.rpartition(":")[2]
-        if self.depth == 1:
-            self.kind = local if local in ("worksheet", "sst") else "other"
-        elif self.in_data:  # a worksheet's rows, which openpyxl reads one at a time
-            if self.depth == 3 and local == "row":
-                self.new_row(attributes.get("r"))
-            elif self.depth == 4 and local == "c":
+        depth = self.depth = self.depth + 1
+        if self.in_data:  # the hot path: sheetData > row > c > v, is, t …
+            self.elements += 1
+            if depth == 4:
                 self.new_cell(attributes.get("r"))
-            self.streamed()
+            elif depth == 3:
+                self.new_row(attributes.get("r"))
+            elif self.elements > self.allowed:
+                raise self.too_much()
             return
-        elif self.kind == "sst":  # shared strings, read one at a time as well
-            if self.depth == 2:
-                self.new_string()
-            self.streamed()
+        local = name.rpartition(":")[2]
+        if depth == 1:
+            self.kind = local if local in ("worksheet", "sst") else "other"
+        elif self.kind == "sst":  # sst > si > t, r, rPr …
+            self.new_string(depth)
             return
-        elif self.kind == "worksheet" and self.depth == 2 and local == "sheetData":
+        elif self.kind == "worksheet" and depth == 2 and local == "sheetData":
             self.in_data = True
         self.counts.tree += 1
         if self.counts.tree > self.limits.rows + TREE_ELEMENTS:
             raise self.too_much()
 
-    def end(self, name: str) -> None:
-        if self.depth == 2 and self.in_data:
+    def end(self, _name: str) -> None:
+        if self.depth == 2:
             self.in_data = False
         self.depth -= 1
 
     def new_row(self, r: str | None) -> None:
         self.rows += 1
-        self.row = _number(r, self.row + 1)
-        self.column = self.row_cells = self.item_elements = 0
+        self.row = _row_number(r, self.row + 1)
+        self.column = self.row_cells = 0
+        self.elements, self.allowed = 1, ELEMENTS_PER_CELL
         if max(self.rows, self.row) > self.limits.rows:
             raise UploadError(
                 _l(
@@ -307,13 +314,15 @@ class _XMLScan:
 
     def new_cell(self, r: str | None) -> None:
         self.row_cells += 1
-        self.column = _column(r, self.column + 1)
-        self.counts.cells += 1
-        if max(self.row_cells, self.column) > self.limits.columns:
+        self.column = _column_number(r.rstrip("0123456789")) if r else self.column + 1
+        self.allowed += ELEMENTS_PER_CELL
+        counts = self.counts
+        counts.cells += 1
+        if self.row_cells > self.limits.columns or self.column > self.limits.columns:
             raise UploadError(
                 _l("This row has more than %(n)s columns.", n=self.limits.columns), self.row
             )
-        if self.counts.cells > self.limits.cells:
+        if counts.cells > self.limits.cells:
             raise UploadError(
                 _l(
                     "The workbook holds more than %(n)s cells; split it into smaller files.",
@@ -322,17 +331,18 @@ class _XMLScan:
                 self.row,
             )
 
-    def new_string(self) -> None:
-        self.strings += 1
-        self.item_elements = 0
-        if self.strings > self.limits.cells:  # more strings than cells could ever show
-            raise self.too_much()
-
-    def streamed(self) -> None:
-        self.item_elements += 1
-        self.counts.streamed += 1
-        per_item = ELEMENTS_PER_CELL * self.limits.columns
-        if self.item_elements > per_item or self.counts.streamed > 4 * self.limits.cells:
+    def new_string(self, depth: int) -> None:
+        counts = self.counts
+        if depth == 2:
+            counts.strings += 1
+            self.elements = 0
+        self.elements += 1
+        counts.string_elements += 1
+        if (
+            counts.strings > self.limits.cells  # more strings than cells could ever show
+            or self.elements > ELEMENTS_PER_CELL * self.limits.columns
+            or counts.string_elements > ELEMENTS_PER_CELL * self.limits.cells
+        ):
             raise self.too_much()
 
     def too_much(self) -> UploadError:
@@ -346,24 +356,26 @@ class _XMLScan:
         )
 
 
-def _number(text: str | None, default: int) -> int:
+def _row_number(text: str | None, default: int) -> int:
     """A row number as openpyxl reads it (an unreadable one: openpyxl refuses the file)."""
+    if not text:
+        return default
     try:
-        return int(float(text)) if text else default
+        return int(text)
     except ValueError:
-        return default
+        try:
+            return int(float(text))
+        except (ValueError, OverflowError):
+            return default
 
 
-def _column(reference: str | None, default: int) -> int:
-    """The column of a cell reference ("AB12" → 28), as openpyxl reads it."""
-    if not reference:
-        return default
-    letters = reference.rstrip("0123456789$").lstrip("$").upper()
-    if not letters.isalpha() or not letters.isascii():
-        return default
+@lru_cache(maxsize=1024)
+def _column_number(letters: str) -> int:
+    """The column of a cell reference's letters ("AB" → 28); 0 for none."""
+    letters = letters.lstrip("$").rstrip("$").upper()
     index = 0
     for letter in letters[:4]:
-        index = index * 26 + ord(letter) - 64
+        index = index * 26 + (ord(letter) - 64 if "A" <= letter <= "Z" else 0)
     return index
 
 
