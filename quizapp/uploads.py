@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import warnings
 import zipfile
 import zlib
@@ -106,16 +107,18 @@ def xlsx_rows(data: bytes, limits: UploadLimits, *, formulas: bool = True) -> It
             raise UploadError(_l("The workbook has no sheet."))
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # a declared size ("A1:XFD1048576") would pad every row
-        number = 0
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for number, row in enumerate(sheet.iter_rows(values_only=formulas), 1):
-                    yield number, (list(row) if formulas else _values(number, row))
-        except UploadError:
-            raise
-        except Exception as error:
-            raise UploadError(_damaged(error), number + 1) from None
+        rows = sheet.iter_rows(values_only=formulas)
+        for number in itertools.count(1):
+            try:
+                # Warnings are silenced while openpyxl reads, not while the caller holds a row.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # e.g. a date cell out of range
+                    row = next(rows, None)
+            except Exception as error:
+                raise UploadError(_damaged(error), number) from None
+            if row is None:
+                return
+            yield number, (list(row) if formulas else _values(number, row))
     finally:
         workbook.close()
 
@@ -191,7 +194,7 @@ def _scan_parts(archive: zipfile.ZipFile, limits: UploadLimits) -> None:
     too_large = UploadError(
         _l(
             "This .xlsx file unzips to more than %(n)s MB; split it into smaller files.",
-            n=limits.uncompressed_bytes // (1024 * 1024),
+            n=f"{limits.uncompressed_bytes / (1024 * 1024):.3g}",
         )
     )
     if sum(info.file_size for info in infos) > limits.uncompressed_bytes:
@@ -199,7 +202,9 @@ def _scan_parts(archive: zipfile.ZipFile, limits: UploadLimits) -> None:
     counts = _Counts()
     total = 0
     for info in infos:
-        scan = _XMLScan(info.filename, limits, counts) if _is_xml(info.filename) else None
+        # Every part, whatever its name says: the manifest may give any part name to a sheet.
+        # A part that is not XML (a picture) fails expat at once and is counted only.
+        scan: _XMLScan | None = _XMLScan(info.filename, limits, counts)
         try:
             with archive.open(info) as member:
                 while chunk := member.read(CHUNK):
@@ -213,10 +218,6 @@ def _scan_parts(archive: zipfile.ZipFile, limits: UploadLimits) -> None:
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError,
                 zlib.error, ValueError) as error:  # fmt: skip
             raise UploadError(_damaged(error)) from None
-
-
-def _is_xml(name: str) -> bool:
-    return name.lower().endswith((".xml", ".rels"))
 
 
 @dataclass

@@ -215,6 +215,31 @@ def test_a_million_row_xlsx_is_refused_before_openpyxl_reads_it(
     assert opened == []
 
 
+def sheet_renamed(data: bytes) -> bytes:
+    """The workbook with its sheet stored as sheet1.bin, the manifest and relations saying so."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as renamed:
+        for info in source.infolist():
+            content = source.read(info).replace(b"sheet1.xml", b"sheet1.bin")
+            renamed.writestr(info.filename.replace("sheet1.xml", "sheet1.bin"), content)
+    return buffer.getvalue()
+
+
+def test_a_sheet_under_another_part_name_is_scanned_all_the_same(app, ctx, monkeypatch, opened):
+    """The manifest may name any part as the sheet: the scan goes by content, not by name."""
+    small = sheet_renamed(workbook([["code", "name"], ["X", "Unit X"]]))
+    assert import_units(small, "units.xlsx").created == 1  # openpyxl reads it as the sheet
+    opened.clear()
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_ROWS", 100)
+    report = import_units(sheet_renamed(bomb(b"<row><c><v>1</v></c></row>" * 1000)), "u.xlsx")
+    assert report.describe_problems() == [
+        "u.xlsx: row 101: The sheet has more than 100 rows; split it into files of at most 100 "
+        "rows."
+    ]
+    assert opened == []
+
+
 def test_a_row_of_a_million_cells_is_refused_at_its_first_row(ctx, opened):
     data = bomb(b"<row>" + b"<c><v>1</v></c>" * 1_000_000 + b"</row>")
     with peak_megabytes() as memory:
