@@ -124,27 +124,20 @@ def xlsx_rows(data: bytes, limits: UploadLimits, *, formulas: bool = True) -> It
 
 
 def _values(number: int, cells) -> list:
+    from openpyxl.utils import get_column_letter
+
     values = []
     for index, cell in enumerate(cells):
         if getattr(cell, "data_type", None) == "f":
             raise UploadError(
                 _l(
                     "Column %(column)s holds a formula; paste values only.",
-                    column=column_letter(index + 1),
+                    column=get_column_letter(index + 1),
                 ),
                 number,
             )
         values.append(cell.value)
     return values
-
-
-def column_letter(index: int) -> str:
-    """1 → A, 27 → AA."""
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _damaged(error: Exception):

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 import openpyxl
 import pytest
 from defusedxml import DefusedXmlException
-from openpyxl import Workbook
 from sqlalchemy import func, select, text
 
 from quizapp.auth.models import Role, Unit
@@ -24,6 +23,7 @@ from quizapp.units import roster as roster_module
 from quizapp.units import services as unit_services
 from quizapp.units.services import import_units
 from tests.test_late_writes import write_lock_is_free
+from tests.test_units import xlsx as workbook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 SHEET = "xl/worksheets/sheet1.xml"
@@ -87,15 +87,6 @@ def peak_megabytes():
     finally:
         seen["peak"] = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
-
-
-def workbook(rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def with_part(data: bytes, name: str, content: bytes) -> bytes:

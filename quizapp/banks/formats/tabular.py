@@ -16,7 +16,7 @@ from quizapp.banks.formats.base import (
     ParsedQuestion,
     Problem,
 )
-from quizapp.uploads import UploadError, column_letter, csv_rows, upload_limits, xlsx_rows
+from quizapp.uploads import UploadError, csv_rows, upload_limits, xlsx_rows
 
 MAX_CELL = 5000
 LETTERS = "ABCDEFGHIJ"[:MAX_OPTIONS]
@@ -146,10 +146,12 @@ def row_question(number, cells, roles, options, bank) -> ParsedQuestion | None:
 def check_cells(number: int, cells, bank: ParsedBank) -> bool:
     for index, value in enumerate(cells):
         if isinstance(value, str) and len(value) > MAX_CELL:
+            from openpyxl.utils import get_column_letter
+
             bank.problems.append(
                 Problem(
                     number,
-                    f"column {column_letter(index + 1)} holds "
+                    f"column {get_column_letter(index + 1)} holds "
                     f"{len(value):,} characters (at most "
                     f"{MAX_CELL:,})",
                     where="row",
