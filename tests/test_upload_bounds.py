@@ -22,6 +22,7 @@ from quizapp.extensions import db
 from quizapp.units import roster as roster_module
 from quizapp.units import services as unit_services
 from quizapp.units.services import import_units
+from quizapp.uploads import UploadLimits, upload_limits, xlsx_rows
 from tests.test_late_writes import write_lock_is_free
 from tests.test_units import xlsx as workbook
 
@@ -258,6 +259,9 @@ def test_limits_come_from_the_config(app, ctx, monkeypatch, opened):
         "units.xlsx: row 3: The workbook holds more than 5 cells; split it into smaller files."
     ]
     assert opened == []
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_ROWS", "many")
+    with pytest.raises(ValueError, match="QUIZAPP_UPLOAD_MAX_ROWS must be a whole number"):
+        UploadLimits.from_config(app.config)  # as create_app checks it, refusing to start
 
 
 def test_an_xlsx_that_unzips_past_the_limit_is_refused(app, client, make_user, monkeypatch):
@@ -282,8 +286,6 @@ def test_an_xlsx_that_unzips_past_the_limit_is_refused(app, client, make_user, m
 
 def test_a_declared_sheet_size_neither_pads_nor_adds_rows(ctx):
     """A sheet may declare itself far larger than its cells: A1:XFD1048576 for two rows."""
-    from quizapp.uploads import upload_limits, xlsx_rows
-
     rows = (
         b'<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c>'
         b'<c r="B1" t="inlineStr"><is><t>name</t></is></c></row>'
