@@ -7,6 +7,7 @@ from flask import Flask
 
 from quizapp.clock import SystemClock
 from quizapp.config import DEFAULT_SECRET_KEY, config_from_environment
+from quizapp.uploads import UploadLimits
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -47,6 +48,10 @@ def register_config(app: Flask, config: type | dict | None) -> None:
         raise RuntimeError(
             f"QUIZAPP_LOGIN_LINE must be a whole number of at least 1, not {places!r}."
         )
+    try:
+        UploadLimits.from_config(app.config)
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
     app.extensions["quizapp.clock"] = app.config.get("CLOCK") or SystemClock()
 
 

@@ -24,6 +24,17 @@ class Config:
     DEMO_PASSWORD = "demo1234"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (bank, unit and roster files)
     JSON_MAX_CONTENT_LENGTH = 64 * 1024  # a JSON request body (an answer save is ~100 bytes)
+    # How far an uploaded file may expand once read (quizapp.uploads.UploadLimits): enough for
+    # a 100,000-person roster and a 5,000-question bank with room to spare, and no more, so a
+    # small file cannot stand for a huge one (a zip bomb, a YAML "billion laughs").
+    UPLOAD_MAX_ROWS = 200_000  # rows of a spreadsheet (XLSX or CSV)
+    UPLOAD_MAX_COLUMNS = 250  # cells in one row
+    UPLOAD_MAX_CELLS = 3_000_000  # cells in one workbook
+    UPLOAD_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # an .xlsx file's parts, unzipped
+    UPLOAD_MAX_LINE_LENGTH = 200_000  # characters in one CSV row
+    YAML_MAX_NODES = 1_000_000  # values in a YAML file, an alias counted as what it repeats
+    YAML_MAX_ALIASES = 1_000
+    YAML_MAX_DEPTH = 50
     # Failed logins allowed per window (successes never count). ASVS 2.2.1: at most 100 an hour
     # per account. Per address: generous, since a whole department logs in through one NAT.
     LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from quizapp.banks.formats import reader_for
@@ -19,6 +19,12 @@ from tests.conftest import DATA
 
 MOODLE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "moodle"
 needs_moodle = pytest.mark.skipif(not MOODLE.exists(), reason="../shared/conformance absent")
+
+
+@pytest.fixture(autouse=True)
+def english(app, monkeypatch):
+    """Assert messages by their English msgids, whatever the Vietnamese catalog says."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
 
 
 def problems(bank, level="error"):
@@ -261,6 +267,63 @@ def test_export_then_import_gives_the_same_bank(ctx, format_name):
         # Importing the export into the original bank changes nothing.
         again = import_bank(data, f"again.{format_name}", bank_name=original.bank_name)
         assert (again.created, again.updated) == (0, 0)
+
+
+FORMULA_LIKE_BANK = """
+bank: Công thức
+categories:
+  - name: "=Chủ đề"
+    questions:
+      - id: "=q1"
+        text: "=1+1 bằng bao nhiêu?"
+        options:
+          - {text: "=2", correct: true}
+          - {text: "+84 912 345 678"}
+          - {text: "-1"}
+          - {text: "@SUM(A1:A2)"}
+        explanation: '=HYPERLINK("http://example.com","bấm vào đây")'
+        source: "-Nghị định 61/2018/NĐ-CP"
+      - id: q2
+        kind: multiple
+        text: Mười phương án?
+        options:
+"""
+FORMULA_LIKE_BANK += "".join(
+    f"          - {{text: 'Phương án {n}'{', correct: true' if n in (1, 10) else ''}}}\n"
+    for n in range(1, 11)
+)
+
+
+def test_xlsx_export_writes_texts_as_texts_and_all_ten_options(ctx):
+    """Text that starts with =, +, - or @ is a text cell, never a formula, and a question
+    with ten options (as many as any import takes) fills columns A to J."""
+    original = import_bank(FORMULA_LIKE_BANK.encode(), "cong-thuc.yaml")
+    assert original.ok, [p.describe("bank") for p in original.problems]
+    data = export_bank("Công thức", "xlsx")
+
+    sheet = load_workbook(io.BytesIO(data)).active
+    header = [cell.value for cell in sheet[1]]
+    assert header[5:15] == list("ABCDEFGHIJ")
+    first = {header[index]: cell for index, cell in enumerate(sheet[2])}
+    assert {key: (cell.value, cell.data_type) for key, cell in first.items() if key in "ABCD"} == {
+        "A": ("=2", "s"),
+        "B": ("+84 912 345 678", "s"),
+        "C": ("-1", "s"),
+        "D": ("@SUM(A1:A2)", "s"),
+    }
+    assert [first[key].value for key in ("Chủ đề", "Mã", "Câu hỏi", "Nguồn")] == [
+        "=Chủ đề",
+        "=q1",
+        "=1+1 bằng bao nhiêu?",
+        "-Nghị định 61/2018/NĐ-CP",
+    ]
+    assert not [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+
+    copy = import_bank(data, "copy.xlsx", bank_name="Bản sao")
+    assert copy.ok and copy.warnings == [], [p.describe("copy") for p in copy.problems]
+    assert bank_snapshot("Bản sao") == bank_snapshot("Công thức")
+    again = import_bank(data, "again.xlsx", bank_name="Công thức")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
 
 def test_export_command(runner, ctx, tmp_path):

@@ -133,7 +133,11 @@ def test_xlsx_import_and_empty_or_unreadable_files(ctx):
     assert header_only.describe_problems() == [
         "header.xlsx: row 1: The sheet has a header row but no data rows."
     ]
-    assert "not a readable .xlsx" in import_units(b"PK-junk", "broken.xlsx").describe_problems()[0]
+    broken = import_units(b"PK-junk", "broken.xlsx").describe_problems()
+    assert broken == [
+        "broken.xlsx: This is not an Excel .xlsx file (an old .xls file, or another file "
+        "renamed?); save it as .xlsx."
+    ]
     missing = import_units(b"code,title\nA,B\n", "units.csv").describe_problems()[0]
     assert missing.startswith("units.csv: row 1: Missing column(s) name")
 

@@ -22,6 +22,7 @@ from quizapp.banks.rules import (
     normalise_text,
     text_key,
 )
+from quizapp.database import begin_writing
 from quizapp.draws import DrawShortfall, Place, QuestionMove, draw_shortfalls, place_of
 from quizapp.extensions import db
 from quizapp.policy import can_change_bank
@@ -237,6 +238,10 @@ def import_bank(
     if not report.ok:
         return report
 
+    if not dry_run:
+        # The file is read: from here on the import writes (it queues for SQLite's write
+        # lock, which no parse ever holds).
+        begin_writing(db.session)
     bank = db.session.scalar(select(QuestionBank).where(QuestionBank.name == name))
     if bank is not None and actor is not None and not can_change_bank(actor, bank):
         report.problems.append(Problem(None, NOT_YOURS))

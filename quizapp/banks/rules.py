@@ -3,8 +3,9 @@
 import re
 import unicodedata
 
+from quizapp.banks.formats.base import MAX_OPTIONS  # noqa: F401  (the readers take as many)
+
 MAX_TEXT = 5000
-MAX_OPTIONS = 10
 QUESTION_NUMBER = re.compile(r"^\s*(câu|cau|question)\s*\d+\s*[.:)\-–]\s*", re.IGNORECASE)
 # Options whose meaning depends on the others' positions: keep the written order.
 POSITIONAL_OPTION = re.compile(

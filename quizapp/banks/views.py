@@ -61,6 +61,7 @@ from quizapp.banks.services import (
     update_question,
 )
 from quizapp.clock import now
+from quizapp.database import reads_first
 from quizapp.draws import DrawShort
 from quizapp.errors import NotFound, ServiceError
 from quizapp.inputs import whole_number
@@ -91,6 +92,7 @@ def index():
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
+@reads_first  # keeps the file for its preview; writes nothing to the database
 @roles_required(Role.ORGANIZER)
 def upload():
     form = UploadForm()
@@ -143,10 +145,11 @@ def preview(token: str):
         errors=[_problem_line(p) for p in report.errors],
         warnings=[_problem_line(p) for p in report.warnings],
         mentions_skip=any("skip-unsupported" in p.message for p in report.problems),
-    )
+    ), (422 if report.errors else 200)
 
 
 @blueprint.post("/import/<token>/confirm")
+@reads_first  # the file is read before the import takes the write lock
 @roles_required(Role.ORGANIZER)
 def confirm(token: str):
     form = ActionForm()
@@ -229,7 +232,6 @@ READER_MESSAGES = (
     _l("the title is not closed with '::'"),
     _l("this is not a CSV text file"),
     _l("this is not a text file; Aiken files are plain UTF-8 text"),
-    _l("this is not an Excel .xlsx file (an old .xls or another file renamed?); save it as .xlsx"),
     _l("this question has no ANSWER line"),
     _l("this question has no ANSWER line before the next question"),
 )

@@ -6,7 +6,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from quizapp.inputs import WholeNumberField
+from quizapp.inputs import ASCII_DIGITS, WholeNumberField
 from quizapp.units.roster_accounts import ADOPT, APART, Decisions
 from quizapp.units.services import HEADCOUNT_MAX
 
@@ -19,7 +19,7 @@ def parse_decision(value: str) -> tuple[str, int] | None:
     if isinstance(value, tuple) or not value:
         return value or None
     kind, _sep, account = str(value).partition(":")
-    if kind not in DECISIONS or not account.isascii() or not account.isdigit():
+    if kind not in DECISIONS or not ASCII_DIGITS.fullmatch(account):
         raise ValueError(value)
     return kind, int(account)
 

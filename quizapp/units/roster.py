@@ -23,6 +23,7 @@ from werkzeug.security import generate_password_hash
 
 from quizapp.admin.services import record
 from quizapp.auth.models import User
+from quizapp.database import begin_writing
 from quizapp.extensions import db
 from quizapp.units.roster_accounts import (
     ADOPT,
@@ -128,6 +129,7 @@ def import_roster(
     except TableError as error:
         report.problems = error.problems
         return report
+    begin_writing(db.session)  # the file is read; no parse holds SQLite's write lock
     report.ignored_columns = table.ignored_columns
     people = parse_rows(table, scope, report.problems.append)
     match_accounts(people, scope, report.problems.append)

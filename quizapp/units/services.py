@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
+from quizapp.database import begin_writing
 from quizapp.errors import Invalid, NotFound
 from quizapp.extensions import db
 from quizapp.inputs import whole_number
@@ -272,6 +273,7 @@ def import_units(
     except TableError as error:
         report.problems = error.problems
         return report
+    begin_writing(db.session)  # the file is read; no parse holds SQLite's write lock
     report.ignored_columns = table.ignored_columns
     problem = report.problems.append
 

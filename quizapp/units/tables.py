@@ -1,19 +1,14 @@
 """Reading a spreadsheet (XLSX or CSV) of named columns, every problem tied to its row."""
 
-import csv
-import io
 import re
 import unicodedata
-import warnings
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
 from quizapp.text import CONTROL_CHARACTERS
-
-MAX_ROWS = 200_000
+from quizapp.uploads import UploadError, csv_rows, upload_limits, xlsx_rows
 
 
 @dataclass
@@ -86,23 +81,28 @@ def cell_text(value: object) -> str | None:
 def read_table(
     data: bytes, filename: str, *, aliases: dict[str, str], required: tuple[str, ...]
 ) -> Table:
-    """Read the first sheet of an XLSX file, or a CSV file (UTF-8, comma or semicolon).
+    """Read the first sheet of an XLSX file, or a CSV file (UTF-8, comma, semicolon or tab),
+    within the configured upload limits (quizapp.uploads).
 
     `aliases` maps header keys (see `header_key`) to canonical column names. The first non-empty
     row is the header; empty rows are skipped. Raises TableError naming the row of each problem.
     """
     lower = filename.lower()
+    limits = upload_limits()
     if lower.endswith(".xlsx"):
-        raw_rows = _xlsx_rows(data)
+        raw_rows = xlsx_rows(data, limits)
     elif lower.endswith(".csv"):
-        raw_rows = _csv_rows(data)
+        raw_rows = csv_rows(_csv_text(data), limits)
     elif lower.endswith(".xls"):
         raise TableError(
             [RowProblem(None, _l("Old .xls files cannot be read: save it as .xlsx or CSV UTF-8."))]
         )
     else:
         raise TableError([RowProblem(None, _l("Upload an .xlsx or .csv file."))])
-    return _table(raw_rows, aliases, required)
+    try:
+        return _table(raw_rows, aliases, required)  # the rows are read as the table takes them
+    except UploadError as error:
+        raise TableError([RowProblem(error.row, error.message)]) from None
 
 
 def _table(raw_rows, aliases: dict[str, str], required: tuple[str, ...]) -> Table:
@@ -118,10 +118,6 @@ def _table(raw_rows, aliases: dict[str, str], required: tuple[str, ...]) -> Tabl
             positions, ignored = _header(number, cells, aliases, required)
             labels = {column: cell_text(cells[index]) for column, index in positions.items()}
             continue
-        if len(rows) >= MAX_ROWS:
-            raise TableError(
-                [RowProblem(number, _l("Too many rows: at most %(n)s per file.", n=MAX_ROWS))]
-            )
         values = {
             column: (cells[index] if index < len(cells) else None)
             for column, index in positions.items()
@@ -183,45 +179,14 @@ def _header(number: int, cells, aliases: dict[str, str], required: tuple[str, ..
     return positions, ignored
 
 
-def _xlsx_rows(data: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not read
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = workbook.worksheets[0]
-            rows = [
-                (number, list(cells))
-                for number, cells in enumerate(sheet.iter_rows(values_only=True), 1)
-            ]
-            workbook.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as error:
-        raise TableError(
-            [RowProblem(None, _l("This is not a readable .xlsx file (%(error)s).", error=error))]
-        ) from error
-    return rows
-
-
-def _csv_rows(data: bytes):
+def _csv_text(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise TableError([RowProblem(None, _not_utf8_message())])
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         row = data[: error.start].count(b"\n") + 1
         raise TableError([RowProblem(row, _not_utf8_message())]) from error
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    try:
-        for number, cells in enumerate(reader, 1):
-            rows.append((number, cells))
-    except csv.Error as error:
-        raise TableError([RowProblem(len(rows) + 1, str(error))]) from error
-    return rows
 
 
 def _not_utf8_message():

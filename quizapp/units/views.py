@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from quizapp.auth.access import roles_required
 from quizapp.auth.models import Role
 from quizapp.clock import now
+from quizapp.database import reads_first
 from quizapp.errors import NotFound, ServiceError
 from quizapp.reports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_file
 from quizapp.units.forms import PasswordsDownloadForm, RosterImportForm, UnitForm, UnitImportForm
@@ -86,6 +87,7 @@ def edit(unit_id: int | None = None):
 
 
 @blueprint.route("/units/import", methods=["GET", "POST"])
+@reads_first  # the file is read before the import takes the write lock
 @roles_required(Role.ADMIN)
 def import_file():
     form = UnitImportForm()
@@ -111,6 +113,7 @@ def import_file():
 
 
 @blueprint.route("/roster/import", methods=["GET", "POST"])
+@reads_first  # the file is read before the import takes the write lock
 @roles_required(Role.HR)
 def roster_import():
     form = RosterImportForm()

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Protocol
 
+MAX_OPTIONS = 10  # options a question may have, in every format (spreadsheets: columns A…J)
+
 
 @dataclass
 class Problem:

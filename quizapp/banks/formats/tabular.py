@@ -1,21 +1,25 @@
 """Spreadsheets: XLSX (openpyxl) and CSV (UTF-8, comma or semicolon), one question per row.
 
 Headers are matched case- and accent-insensitively, in English or Vietnamese: category (chủ đề),
-id (mã), kind (loại), difficulty (mức độ), question (câu hỏi), A…F or "option A" (phương án A),
+id (mã), kind (loại), difficulty (mức độ), question (câu hỏi), A…J or "option A" (phương án A),
 correct (đáp án đúng: "B" or "A, C"), explanation (giải thích), source (nguồn, căn cứ),
 shuffle (trộn: yes/no). Rows are numbered as the spreadsheet shows them.
 """
 
-import csv
-import io
 import re
 import unicodedata
-import zipfile
 
-from quizapp.banks.formats.base import ParsedBank, ParsedOption, ParsedQuestion, Problem
+from quizapp.banks.formats.base import (
+    MAX_OPTIONS,
+    ParsedBank,
+    ParsedOption,
+    ParsedQuestion,
+    Problem,
+)
+from quizapp.uploads import UploadError, csv_rows, upload_limits, xlsx_rows
 
 MAX_CELL = 5000
-LETTERS = "ABCDEF"
+LETTERS = "ABCDEFGHIJ"[:MAX_OPTIONS]
 HEADER_NAMES = {
     "category": {"category", "chu de", "danh muc", "chuyen de"},
     "id": {"id", "ma", "ma cau hoi", "external id"},
@@ -45,8 +49,8 @@ def column_roles(header: list) -> dict[str, int]:
         for role, names in HEADER_NAMES.items():
             if name in names:
                 roles.setdefault(role, index)
-        option = re.fullmatch(r"(?:option|phuong an|dap an|lua chon)?\s*([a-f])", name)
-        if option:
+        option = re.fullmatch(r"(?:option|phuong an|dap an|lua chon)?\s*([a-z])", name)
+        if option and option.group(1).upper() in LETTERS:
             roles.setdefault(f"option:{option.group(1).upper()}", index)
     return roles
 
@@ -78,7 +82,7 @@ def rows_to_bank(rows, bank: ParsedBank) -> None:
                 number,
                 "missing column(s): "
                 + ", ".join(missing)
-                + "; the header row needs question, A, B (C…F), correct",
+                + "; the header row needs question, A, B (C…J), correct",
                 where="row",
             )
         )
@@ -142,10 +146,12 @@ def row_question(number, cells, roles, options, bank) -> ParsedQuestion | None:
 def check_cells(number: int, cells, bank: ParsedBank) -> bool:
     for index, value in enumerate(cells):
         if isinstance(value, str) and len(value) > MAX_CELL:
+            from openpyxl.utils import get_column_letter
+
             bank.problems.append(
                 Problem(
                     number,
-                    f"column {column_letter(index)} holds "
+                    f"column {get_column_letter(index + 1)} holds "
                     f"{len(value):,} characters (at most "
                     f"{MAX_CELL:,})",
                     where="row",
@@ -153,15 +159,6 @@ def check_cells(number: int, cells, bank: ParsedBank) -> bool:
             )
             return False
     return True
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 class CSVReader:
@@ -189,21 +186,7 @@ class CSVReader:
         if "\x00" in text:
             bank.problems.append(Problem(None, "this is not a CSV text file"))
             return bank
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if first.count(";") > first.count(",") else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows = []
-        try:
-            for cells in reader:
-                number = reader.line_num
-                if not check_cells(number, cells, bank):
-                    return bank
-                rows.append((number, cells))
-        except csv.Error as error:
-            bank.problems.append(Problem(reader.line_num, f"not valid CSV: {error}", where="row"))
-            return bank
-        rows_to_bank(rows, bank)
-        return bank
+        return _read_rows(csv_rows(text, upload_limits()), bank)
 
 
 class XLSXReader:
@@ -211,46 +194,24 @@ class XLSXReader:
     label = "Excel"
 
     def read(self, data: bytes, *, skip_unsupported: bool = False) -> ParsedBank:
-        from openpyxl import load_workbook
-
         bank = ParsedBank()
         if not data:
             bank.problems.append(Problem(None, "the file is empty"))
             return bank
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            bank.problems.append(
-                Problem(
-                    None,
-                    "this is not an Excel .xlsx file (an old .xls or "
-                    "another file renamed?); save it as .xlsx",
-                )
-            )
-            return bank
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        except Exception as error:  # openpyxl raises many kinds for damaged files
-            bank.problems.append(Problem(None, f"Excel could not read this file: {error}"))
-            return bank
-        try:
-            sheet = workbook.worksheets[0]
-            rows = []
-            for number, row in enumerate(sheet.iter_rows(), start=1):
-                cells = []
-                for index, cell in enumerate(row):
-                    if getattr(cell, "data_type", None) == "f":
-                        bank.problems.append(
-                            Problem(
-                                number,
-                                f"column {column_letter(index)} holds a formula; paste values only",
-                                where="row",
-                            )
-                        )
-                        return bank
-                    cells.append(cell.value)
-                if not check_cells(number, cells, bank):
-                    return bank
-                rows.append((number, cells))
-        finally:
-            workbook.close()
-        rows_to_bank(rows, bank)
+        return _read_rows(xlsx_rows(data, upload_limits(), formulas=False), bank)
+
+
+def _read_rows(rows, bank: ParsedBank) -> ParsedBank:
+    """Take the rows as the shared reader reads them (within the upload limits), then make
+    questions of them; a row past a limit or with an overlong cell ends the reading."""
+    taken = []
+    try:
+        for number, cells in rows:
+            if not check_cells(number, cells, bank):
+                return bank
+            taken.append((number, cells))
+    except UploadError as error:
+        bank.problems.append(Problem(error.row, error.message, where="row"))
         return bank
+    rows_to_bank(taken, bank)
+    return bank

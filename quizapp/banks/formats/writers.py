@@ -87,6 +87,10 @@ class GIFTWriter:
 
 
 class XLSXWriter:
+    """One question per row, every option column the reader takes (A…J); every text is
+    written as a text cell, so one that starts with =, +, - or @ stays text (never a formula)
+    and reads back as written."""
+
     name = "xlsx"
     extension = ".xlsx"
     HEADER = [
@@ -101,41 +105,48 @@ class XLSXWriter:
         "Nguồn",
         "Trộn",
     ]
+    WIDTHS = (28, 12, 10, 8, 60, *[28] * len(LETTERS), 12, 40, 30, 6)
 
     def write(self, bank: ParsedBank) -> bytes:
         from openpyxl import Workbook
+        from openpyxl.utils import get_column_letter
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Câu hỏi")
         sheet.freeze_panes = "A2"
-        for column, width in zip(
-            "ABCDEFGHIJKLMNO", (28, 12, 10, 8, 60, *[28] * 6, 12, 40, 30, 6), strict=True
-        ):
-            sheet.column_dimensions[column].width = width
+        for index, width in enumerate(self.WIDTHS, 1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.append(self.HEADER)
         for category, questions in by_category(bank).items():
             for q in questions:
-                if len(q.options) > len(LETTERS):
-                    raise ValueError(
-                        f"{q.external_id or q.text[:40]}: more than "
-                        f"{len(LETTERS)} options do not fit the sheet"
-                    )
                 options = [o.text for o in q.options] + [None] * (len(LETTERS) - len(q.options))
                 correct = ", ".join(LETTERS[i] for i, o in enumerate(q.options) if o.correct)
-                sheet.append(
-                    [
-                        category,
-                        q.external_id,
-                        q.kind,
-                        q.difficulty,
-                        q.text,
-                        *options,
-                        correct,
-                        q.explanation,
-                        q.source,
-                        "có" if q.shuffle else "không",
-                    ]
-                )
+                values = [
+                    category,
+                    q.external_id,
+                    q.kind,
+                    q.difficulty,
+                    q.text,
+                    *options,
+                    correct,
+                    q.explanation,
+                    q.source,
+                    "có" if q.shuffle else "không",
+                ]
+                sheet.append([_cell(sheet, value) for value in values])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
+
+
+def _cell(sheet, value):
+    """A text as a text cell: openpyxl would take one that starts with "=" for a formula."""
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    # Characters no worksheet may hold (control characters) are left out, as Excel would.
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    return cell
