@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from quizapp.attempts import services
+from quizapp.attempts import saving, services
 from quizapp.attempts.models import Answer, Attempt, AttemptStatus, RoundResult
 from quizapp.attempts.services import close_expired, start_attempt
 from quizapp.auth.models import User
@@ -126,7 +126,7 @@ def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, 
     attempt = started.get_json()
 
     monkeypatch.setattr(
-        services, "_validate_selection", meanwhile("while saving", services._validate_selection)
+        saving, "_validate_selection", meanwhile("while saving", saving._validate_selection)
     )
     question = attempt["questions"][0]
     path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
@@ -162,7 +162,7 @@ def test_a_submit_between_a_saves_read_and_its_update_wins(app, make_user, make_
     db.session.remove()  # the test's own session must not hold SQLite's locks
     with app.app_context():
         attempt = client.post(f"/api/v1/rounds/{round_id}/attempts", headers=headers).get_json()
-    validate = services._validate_selection
+    validate = saving._validate_selection
 
     def submitted_meanwhile(*args):
         with db.engine.connect() as other:
@@ -173,7 +173,7 @@ def test_a_submit_between_a_saves_read_and_its_update_wins(app, make_user, make_
             other.commit()
         return validate(*args)
 
-    monkeypatch.setattr(services, "_validate_selection", submitted_meanwhile)
+    monkeypatch.setattr(saving, "_validate_selection", submitted_meanwhile)
     question = attempt["questions"][0]
     path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
     with app.app_context():

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import InvalidRequestError, MultipleResultsFound
 
-from quizapp.attempts import services
+from quizapp.attempts import saving
 from quizapp.attempts.models import Answer, AttemptQuestion
 from quizapp.database import DriverStatement, driver_statement
 from quizapp.extensions import db
@@ -106,14 +106,14 @@ def fast_paths(monkeypatch):
     """What each fast path of save_answer returned (the new revision, or None to fall back)."""
     returned: dict[str, list] = {}
     for name in ("_save_aside", "_save_in_one_statement"):
-        path = getattr(services, name)
+        path = getattr(saving, name)
 
         def watched(*args, _path=path, _name=name, **kwargs):
             revision = _path(*args, **kwargs)
             returned.setdefault(_name, []).append(revision)
             return revision
 
-        monkeypatch.setattr(services, name, watched)
+        monkeypatch.setattr(saving, name, watched)
     return returned
 
 
@@ -224,11 +224,11 @@ def test_a_driver_statement_reads_and_writes_as_core_does(app, attempt, clock):
     with app.app_context():
         engine = db.engine
         with engine.connect() as connection:
-            expected = connection.execute(services._SAVE_TARGET, target).one()
+            expected = connection.execute(saving._SAVE_TARGET, target).one()
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
-            read = driver_statement(services._SAVE_TARGET, engine.dialect)
+            read = driver_statement(saving._SAVE_TARGET, engine.dialect)
             row = read.one_or_none(cursor, target)
             assert row._asdict() == expected._asdict()
             assert row.deadline.tzinfo is not None and isinstance(row.snapshot, dict)
@@ -238,7 +238,7 @@ def test_a_driver_statement_reads_and_writes_as_core_does(app, attempt, clock):
                 DriverStatement(select(Answer.id), engine.dialect).one_or_none(cursor, {})
             with pytest.raises(ValueError, match="needs Connection.execute"):
                 DriverStatement(select(Answer.id).where(Answer.id.in_([1, 2])), engine.dialect)
-            statement, values = services._save_statement(row.id, body["id"], chosen, clock.at, None)
+            statement, values = saving._save_statement(row.id, body["id"], chosen, clock.at, None)
             saved = driver_statement(statement, engine.dialect).one_or_none(cursor, values)
             raw.commit()
         finally:
