@@ -4,17 +4,17 @@ An attempt past deadline + grace is expired: scored from what was saved, with su
 deadline (DESIGN.md §3), whenever it is closed.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from quizapp.attempts.models import Answer, Attempt, AttemptQuestion, AttemptStatus
 from quizapp.auth.models import User
 from quizapp.contests.models import Round
-from quizapp.contests.round_results import record_result
+from quizapp.contests.round_results import count_prediction, prediction_uncounted, record_result
 from quizapp.database import begin_writing
 from quizapp.errors import NotFound
 from quizapp.extensions import db
@@ -101,13 +101,69 @@ def result_of(attempt: Attempt) -> AttemptResult:
     )
 
 
-def close_expired(now: datetime) -> int:
-    """Expire every in-progress attempt whose deadline and grace have passed; returns how many."""
-    candidates = db.session.scalars(
-        select(Attempt)
-        .where(Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline < now)
-        .options(selectinload(Attempt.round))
+def settle_rounds(rounds: Iterable[Round], now: datetime) -> int:
+    """Make these rounds what a read at `now` must find, before it reads; returns how many
+    attempts it closed.
+
+    What a read needs settled: attempts past deadline + grace expired (scored from what was
+    saved, at their deadline), and a final round's prediction count fixed (which reorders its
+    counted entries). Boards, statistics and reports call this first, for the rounds they read
+    and no others; `close_expired` runs it for every round that needs it. It writes in a
+    transaction of its own that takes the write lock (`begin_writing`), and only when
+    something is unsettled: for settled rounds it is one cheap read, and never the lock.
+    """
+    rounds = list(rounds)
+    overdue_in = {round_.id: _overdue_in(round_, now) for round_ in rounds}
+    if not overdue_in:
+        return 0
+    overdue = db.session.scalars(
+        select(Attempt.round_id)
+        .where(Attempt.status == AttemptStatus.IN_PROGRESS, or_(*overdue_in.values()))
+        .distinct()
     ).all()
-    closed = sum(1 for attempt in candidates if expire_if_overdue(attempt, now))
+    uncounted = [round_ for round_ in rounds if prediction_uncounted(round_, now)]
+    if not (overdue or uncounted):
+        return 0
+    begin_writing(db.session)  # what was read is read again under the lock
+    closed = 0
+    if overdue:
+        attempts = db.session.scalars(
+            select(Attempt)
+            .where(
+                Attempt.status == AttemptStatus.IN_PROGRESS,
+                or_(*(overdue_in[round_id] for round_id in overdue)),
+            )
+            .order_by(Attempt.id)  # one order of row locks for every worker
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        for attempt in attempts:
+            _finish(attempt, now)
+        closed = len(attempts)
+    for round_ in uncounted:  # after its attempts are closed: they count
+        count_prediction(round_, now)
     db.session.commit()
     return closed
+
+
+def _overdue_in(round_: Round, now: datetime) -> ColumnElement[bool]:
+    """Attempts of `round_` whose deadline and grace have passed at `now` (if in progress)."""
+    return and_(
+        Attempt.round_id == round_.id,
+        Attempt.deadline < now - timedelta(seconds=round_.grace_seconds),
+    )
+
+
+def close_expired(now: datetime) -> int:
+    """The sweeper (`flask attempts close-expired`): settle every round with an attempt past
+    deadline + grace or a prediction count still to fix; returns how many attempts it closed."""
+    with_overdue = select(Attempt.round_id).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline < now
+    )
+    uncounted = and_(
+        Round.prediction_question.is_not(None),
+        Round.prediction_actual.is_(None),
+        Round.closes_at < now,
+    )
+    rounds = db.session.scalars(select(Round).where(or_(Round.id.in_(with_overdue), uncounted)))
+    return settle_rounds(rounds.all(), now)

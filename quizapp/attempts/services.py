@@ -29,6 +29,7 @@ from quizapp.attempts.scoring import (
     is_correct,
     result_of,
     save_deadline,
+    settle_rounds,
     submit_attempt,
 )
 from quizapp.auth.models import User
@@ -57,6 +58,7 @@ __all__ = [
     "save_answer",
     "save_deadline",
     "save_prediction",
+    "settle_rounds",
     "start_attempt",
     "submit_attempt",
 ]

@@ -1,11 +1,13 @@
 """`flask banks …`: question banks."""
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
 from quizapp.cli_support import fail
+from quizapp.database import writing
 
 
 @click.group(help="Question banks.")
@@ -26,13 +28,11 @@ def banks_import(file: Path, bank_name, dry_run, skip_unsupported):
     """Import a bank file (all or nothing)."""
     from quizapp.banks.services import import_bank
 
-    report = import_bank(
-        file.read_bytes(),
-        file.name,
-        bank_name=bank_name,
-        dry_run=dry_run,
-        skip_unsupported=skip_unsupported,
-    )
+    data = file.read_bytes()
+    with nullcontext() if dry_run else writing():  # it reads, then writes: queue for the lock
+        report = import_bank(
+            data, file.name, bank_name=bank_name, dry_run=dry_run, skip_unsupported=skip_unsupported
+        )
     for problem in report.problems:
         label = "error" if problem.level == "error" else "warning"
         click.echo(f"{label}: {problem.describe(str(file))}", err=True)

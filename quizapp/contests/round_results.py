@@ -37,25 +37,37 @@ def is_final(round_: Round, now: datetime) -> bool:
     return now > round_.closes_at + timedelta(seconds=round_.grace_seconds)
 
 
-def prediction_actual(round_: Round, now: datetime) -> int | None:
-    """The count the prediction question names, fixed (and stored) once the round is final."""
-    if not round_.prediction_question or not is_final(round_, now):
-        return None
-    if round_.prediction_actual is None:
-        from quizapp.attempts.services import close_expired
+def prediction_uncounted(round_: Round, now: datetime) -> bool:
+    """A final round whose prediction question's count is still to be fixed (`count_prediction`)."""
+    return (
+        bool(round_.prediction_question)
+        and round_.prediction_actual is None
+        and is_final(round_, now)
+    )
 
-        close_expired(now)
-        ranked = _ranked_attempts(round_)
-        if round_.prediction_target == "perfect_scores":
-            query = select(func.count()).where(
-                *ranked, Attempt.score == Attempt.max_score, Attempt.max_score > 0
-            )
-        else:
-            query = select(func.count(distinct(Attempt.user_id))).where(*ranked)
-        round_.prediction_actual = db.session.scalar(query.select_from(Attempt).join(User))
-        rebuild_results(round_)  # the prediction step may change who counts which entry
-        db.session.commit()
-    return round_.prediction_actual
+
+def count_prediction(round_: Round, now: datetime) -> None:
+    """Fix (store) the count a final round's prediction question names, and derive its counted
+    entries again with the prediction step. Inside the caller's write transaction, once the
+    round's overdue attempts are closed (attempts.scoring.settle_rounds); the round's row is
+    locked, so two workers settling it at once count it once."""
+    round_ = db.session.scalar(
+        select(Round)
+        .where(Round.id == round_.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if not prediction_uncounted(round_, now):
+        return
+    ranked = _ranked_attempts(round_)
+    if round_.prediction_target == "perfect_scores":
+        query = select(func.count()).where(
+            *ranked, Attempt.score == Attempt.max_score, Attempt.max_score > 0
+        )
+    else:
+        query = select(func.count(distinct(Attempt.user_id))).where(*ranked)
+    round_.prediction_actual = db.session.scalar(query.select_from(Attempt).join(User))
+    rebuild_results(round_)  # the prediction step may change who counts which entry
 
 
 def ranked_people(contest_id: int) -> tuple:

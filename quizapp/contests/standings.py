@@ -8,15 +8,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from quizapp.attempts.models import RoundResult
+from quizapp.attempts.scoring import settle_rounds
 from quizapp.auth.models import Unit, User
 from quizapp.contests.board_cache import cache_call, version_key
 from quizapp.contests.models import Round
-from quizapp.contests.round_results import (
-    is_final,
-    prediction_actual,
-    ranked_people,
-    ranking_steps,
-)
+from quizapp.contests.round_results import is_final, ranked_people, ranking_steps
 from quizapp.extensions import db
 
 __all__ = ["Standing", "cached_standings", "is_final", "ranked_people", "standings"]
@@ -56,7 +52,7 @@ def standings(round_: Round, now: datetime, limit: int | None = None) -> list[St
     the step that separated it from the row above. The rows come from `round_results` in the
     order of its board index, so the top of a board of a million entries is read, not sorted.
     """
-    prediction_actual(round_, now)
+    settle_rounds([round_], now)  # overdue attempts closed, a final round's count fixed
     steps = ranking_steps(round_)
     by_step = {
         "score": RoundResult.score.desc(),

@@ -22,7 +22,7 @@ from quizapp.attempts.models import (
     AttemptStatus,
     RoundResult,
 )
-from quizapp.attempts.services import close_expired, is_correct
+from quizapp.attempts.services import is_correct, settle_rounds
 from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
 from quizapp.contests.standings import is_final, ranked_people
@@ -113,7 +113,7 @@ def contest_stats(
     people (a person has a row there per round they finished an attempt in, and one unit) and
     their counted scores. Units are summed up the tree in Python: a few hundred rows.
     """
-    close_expired(now)  # lazy expiry: late attempts count, closed at their deadline
+    settle_rounds(contest.rounds, now)  # late attempts count, closed at their deadline
     round_ids = [r.id for r in contest.rounds]
     scope = [User.unit_id.in_(unit_ids)] if unit_ids is not None else []
     people = [*ranked_people(contest.id), *scope]
@@ -247,6 +247,7 @@ def question_stats(round_: Round, now: datetime) -> list[QuestionStats] | None:
     """Facility and discrimination per question once the round is final (None before)."""
     if not is_final(round_, now):
         return None
+    settle_rounds([round_], now)  # the last attempts still open count, closed at their deadline
     attempts = dict(
         db.session.execute(
             select(Attempt.id, Attempt.score)

@@ -24,9 +24,11 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from quizapp.admin.services import record
 from quizapp.attempts.models import FINISHED, Attempt, RoundResult
+from quizapp.attempts.scoring import settle_rounds
 from quizapp.auth.models import Role, User
 from quizapp.contests.models import Contest, Round
-from quizapp.contests.standings import prediction_actual, ranked_people
+from quizapp.contests.standings import ranked_people
+from quizapp.database import begin_writing
 from quizapp.errors import NotFound
 from quizapp.extensions import db
 from quizapp.units.collation import name_key
@@ -182,9 +184,6 @@ def participation(
     tree: UnitTree | None = None,
 ) -> ParticipationReport:
     """The participation list and per-unit summary of a contest (or one of its rounds)."""
-    from quizapp.attempts.services import close_expired
-
-    close_expired(now)  # an attempt past its deadline counts, scored from what was saved
     tree = tree or UnitTree()
     if round_number is not None:
         round_ = next((r for r in contest.rounds if r.number == round_number), None)
@@ -194,8 +193,9 @@ def participation(
     else:
         round_, rounds = None, list(contest.rounds)
 
-    for r in rounds:
-        prediction_actual(r, now)  # a final round's counted entries take the prediction step
+    # Attempts past their deadline count, scored from what was saved; a final round's counted
+    # entries take the prediction step.
+    settle_rounds(rounds, now)
     rows = list(_rows(contest, rounds, scope, tree))
     last = len(tree.order)
     rows.sort(
@@ -422,6 +422,7 @@ def record_export(
     via: str = "web",
 ) -> None:
     """Write the export (who, which scope, when, how many rows) to the audit log."""
+    begin_writing(db.session)  # after the report's reads (a command's transaction began as one)
     entry = record(
         "export.participation",
         user=actor,

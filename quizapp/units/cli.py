@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from quizapp.cli_support import fail
+from quizapp.database import writing
 
 
 @click.group(help="Units (the organisation tree).")
@@ -20,7 +21,9 @@ def units_import(file: Path, dry_run: bool):
     """Create or update units from XLSX/CSV: code, name, parent_code, headcount."""
     from quizapp.units.services import import_units
 
-    report = import_units(file.read_bytes(), file.name, dry_run=dry_run)
+    data = file.read_bytes()
+    with nullcontext() if dry_run else writing():  # it reads, then writes: queue for the lock
+        report = import_units(data, file.name, dry_run=dry_run)
     for line in report.describe_problems():
         click.echo(f"error: {line}", err=True)
     if not report.ok:
@@ -76,7 +79,10 @@ def roster_import(file: Path, passwords_out: Path | None, replace: bool, dry_run
 
     if passwords_out and passwords_out.suffix.lower() not in (".xlsx", ".csv"):
         fail("--passwords-out must end in .xlsx or .csv")
-    check = import_roster(file.read_bytes(), file.name, now=now(), replace=replace, dry_run=True)
+    with writing():  # even the check writes (and rolls back): it queues for the write lock
+        check = import_roster(
+            file.read_bytes(), file.name, now=now(), replace=replace, dry_run=True
+        )
     for line in check.describe_problems():
         click.echo(f"error: {line}", err=True)
     if not check.ok:
@@ -90,7 +96,10 @@ def roster_import(file: Path, passwords_out: Path | None, replace: bool, dry_run
     if dry_run:
         _summary(check, "Would import")
         return
-    with passwords_out.open("wb") if new_without_password else nullcontext() as out:
+    with (
+        passwords_out.open("wb") if new_without_password else nullcontext() as out,
+        writing(),  # it reads, then writes: the transaction queues for the write lock
+    ):
         report = import_roster(file.read_bytes(), file.name, now=now(), replace=replace)
         if not report.ok:  # changed between the check and the import
             for line in report.describe_problems():
