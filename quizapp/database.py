@@ -5,16 +5,14 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache, wraps
+from functools import wraps
 
 from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import MultipleResultsFound
+from sqlalchemy.engine import Connection, Engine
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READS_FIRST = "quizapp.reads_first"  # in the request's environ: it is the request's own mark
@@ -81,98 +79,12 @@ def begin_writing(session) -> None:
     g.quizapp_writing = True
 
 
-class DriverStatement:
-    """A Core statement compiled once for a dialect and run straight on a DBAPI cursor.
-
-    For the answer save's fast paths: around each `Connection.execute` SQLAlchemy builds an
-    execution context, fires events and wraps the result, and on SQLite that costs more than
-    the database's own work (bench/RESULTS.md). The SQL, the order of its parameters and the
-    conversions of their types (dates, JSON) are still SQLAlchemy's, taken from the compiled
-    statement. A statement that needs more of Core at execution (expanding or escaped
-    parameters, Python-side defaults) is refused here. Errors from the database are the
-    driver's own, not wrapped in SQLAlchemy's; run it inside `driver_connection`.
-    """
-
-    def __init__(self, statement, dialect):
-        compiled = statement.compile(dialect=dialect)
-        needs_core = (
-            any(bind.expanding for bind in compiled.binds.values())
-            or compiled.escaped_bind_names
-            or compiled.literal_execute_params
-            or compiled.post_compile_params
-            or compiled.insert_prefetch
-            or compiled.update_prefetch
-        )
-        if needs_core:
-            raise ValueError(f"this statement needs Connection.execute: {compiled.string}")
-        self.sql = compiled.string
-        self._compiled = compiled
-        self._order = compiled.positiontup  # None: the dialect's parameters go by name
-        self._binds = {
-            key: bind.type.dialect_impl(dialect).bind_processor(dialect)
-            for key, bind in compiled.binds.items()
-        }
-        columns = list(getattr(statement, "exported_columns", ()))
-        self._row = namedtuple("Row", [column.key for column in columns])
-        self._columns = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-        ]
-
-    def one_or_none(self, cursor, values: dict):
-        """Run it with `values` (by parameter name): its row, converted, or None."""
-        params = {}
-        for name, value in self._compiled.construct_params(values, escape_names=False).items():
-            process = self._binds.get(name)
-            params[name] = value if process is None else process(value)
-        if self._order is not None:
-            params = [params[name] for name in self._order]
-        cursor.execute(self.sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        if cursor.fetchone() is not None:  # also runs the statement to its end
-            raise MultipleResultsFound(f"more than one row from {self.sql}")
-        return self._row._make(
-            value if process is None else process(value)
-            for process, value in zip(self._columns, row, strict=True)
-        )
-
-
-@lru_cache(maxsize=64)
-def driver_statement(statement, dialect) -> DriverStatement:
-    """`statement` (a module-level constant) compiled for `dialect`, once."""
-    return DriverStatement(statement, dialect)
-
-
-@contextmanager
-def driver_connection(engine: Engine, *, autocommit: bool = False) -> Iterator:
-    """A pool connection to run `DriverStatement`s on, given back as the pool lent it.
-
-    What the caller did not commit is rolled back here, whatever the pool's own reset. With
-    `autocommit` (psycopg) each statement commits itself, and the connection is switched back
-    before it returns to the pool; if anything fails meanwhile it is dropped from the pool
-    instead, as is a connection the driver reports lost (as `Connection.execute` would).
-    """
-    connection = engine.raw_connection()
-    try:
-        if autocommit:
-            connection.driver_connection.autocommit = True
-        yield connection
-        if autocommit:
-            connection.driver_connection.autocommit = False
-        else:
-            connection.rollback()  # nothing left to roll back after the caller's commit
-    except BaseException as error:
-        lost = isinstance(error, engine.dialect.loaded_dbapi.Error) and (
-            engine.dialect.is_disconnect(error, connection.driver_connection, None)
-        )
-        if autocommit or lost:
-            connection.invalidate(error)
-        else:
-            connection.rollback()
-        raise
-    finally:
-        connection.close()
+def begin_writing_aside(connection: Connection) -> None:
+    """`begin_writing` for a Core connection of its own, outside the ORM session: on SQLite its
+    read transaction is let go and a write one begun IMMEDIATE in its place (queueing for the
+    write lock, unless it began as one); on PostgreSQL the transaction goes on."""
+    if connection.dialect.name == "sqlite":
+        connection.connection.dbapi_connection.begin_writing_in_place()
 
 
 class QueuedWriterConnection(sqlite3.Connection):

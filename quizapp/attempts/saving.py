@@ -18,7 +18,7 @@ from quizapp.auth.models import User
 from quizapp.auth.services import ClaimedUser
 from quizapp.banks.models import QuestionKind
 from quizapp.contests.models import Round
-from quizapp.database import begin_writing, driver_connection, driver_statement
+from quizapp.database import begin_writing, begin_writing_aside
 from quizapp.db_types import UTCDateTime
 from quizapp.errors import Conflict, Invalid, NotFound, ServiceError, Unauthorized
 from quizapp.extensions import db
@@ -212,28 +212,25 @@ def _save_aside(
     now: datetime,
     base_revision: int | None,
 ) -> int | None:
-    """SQLite: the read (autocommitted, outside the write lock), then the UPDATE under the
-    lock, on a pool connection of their own and straight on its cursor: the ORM session's life
-    around them, and Core's around each statement, cost more than SQLite's work
-    (bench/RESULTS.md). `claim` is the caller's (id, session epoch). The new revision when
-    every rule held and the UPDATE applied; otherwise None, and the two-statement path through
-    the session says why."""
-    dialect = db.engine.dialect
-    with driver_connection(db.engine) as connection:
-        cursor = connection.cursor()
-        row = driver_statement(_SAVE_TARGET, dialect).one_or_none(
-            cursor, {"attempt_id": attempt_id, "question_id": question_id}
-        )
+    """SQLite: the read outside the write lock, then the UPDATE under it, on a pool connection
+    of their own, outside the ORM session (whose life around them costs more than the
+    statements, bench/RESULTS.md). `claim` is the caller's (id, session epoch). The new
+    revision when every rule held and the UPDATE applied; otherwise None, and the
+    two-statement path through the session says why."""
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            _SAVE_TARGET, {"attempt_id": attempt_id, "question_id": question_id}
+        ).one_or_none()
         if _refusal(row, claim, now) is not None:
             return None
         selected = _validate_selection(option_ids, row.snapshot)
         statement, params = _save_statement(row.id, attempt_id, selected, now, base_revision)
-        connection.driver_connection.begin_writing_in_place()  # queues for the write lock
-        saved = driver_statement(statement, dialect).one_or_none(cursor, params)
-        if saved is None:
-            return None  # the UPDATE applied nothing; driver_connection rolls back
+        begin_writing_aside(connection)  # queues for the write lock
+        revision = connection.execute(statement, params).scalar()
+        if revision is None:
+            return None  # the UPDATE applied nothing; closing the connection rolls back
         connection.commit()
-        return saved.revision
+        return revision
 
 
 def _save_in_one_statement(
@@ -244,9 +241,8 @@ def _save_in_one_statement(
     now: datetime,
     base_revision: int | None,
 ) -> int | None:
-    """PostgreSQL: the whole save in one autocommitted statement, on the DBAPI cursor as on
-    SQLite. The new revision when it applied; otherwise None, and the two-statement path
-    through the session says why."""
+    """PostgreSQL: the whole save in one autocommitted statement. The new revision when it
+    applied; otherwise None, and the two-statement path through the session says why."""
     if not (
         isinstance(option_ids, list)
         and all(type(option) is int and 0 < option < 2**31 for option in option_ids)
@@ -269,12 +265,11 @@ def _save_in_one_statement(
     if base_revision is not None:
         statement = _SAVE_IN_ONE_ON_REVISION
         params["seen_revision"] = base_revision
-    # Autocommitted: no BEGIN, no COMMIT, one round trip.
-    with driver_connection(db.engine, autocommit=True) as connection:
-        saved = driver_statement(statement, db.engine.dialect).one_or_none(
-            connection.cursor(), params
-        )
-    return None if saved is None else saved.revision
+    with db.engine.connect() as connection:
+        # Autocommitted: no BEGIN, no COMMIT, one round trip. The pool switches the connection
+        # back to its transactions before it lends it again.
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection.execute(statement, params).scalar()
 
 
 def in_progress(attempt_id: int) -> bool:
