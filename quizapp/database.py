@@ -16,6 +16,9 @@ from sqlalchemy.engine import Connection, Engine
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READS_FIRST = "quizapp.reads_first"  # in the request's environ: it is the request's own mark
+# Execution options of a Core connection whose first statement, a read, runs alone: SQLite
+# autocommits it (no BEGIN, outside the write lock); `begin_writing_aside` begins the write.
+READ_ALONE = {"quizapp_read_alone": True}
 _writing: ContextVar[bool] = ContextVar("quizapp_writing", default=False)
 
 
@@ -81,8 +84,9 @@ def begin_writing(session) -> None:
 
 def begin_writing_aside(connection: Connection) -> None:
     """`begin_writing` for a Core connection of its own, outside the ORM session: on SQLite its
-    read transaction is let go and a write one begun IMMEDIATE in its place (queueing for the
-    write lock, unless it began as one); on PostgreSQL the transaction goes on."""
+    read transaction (if it has one: see READ_ALONE) is let go and a write one begun IMMEDIATE
+    in its place, queueing for the write lock, unless it began as one; on PostgreSQL the
+    transaction goes on."""
     if connection.dialect.name == "sqlite":
         connection.connection.dbapi_connection.begin_writing_in_place()
 
@@ -195,6 +199,8 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
+        if connection.get_execution_options().get("quizapp_read_alone"):
+            return  # READ_ALONE: no transaction until begin_writing_aside
         immediate = (
             _writing.get()
             or (has_app_context() and g.get("quizapp_writing"))

@@ -18,7 +18,7 @@ from quizapp.auth.models import User
 from quizapp.auth.services import ClaimedUser
 from quizapp.banks.models import QuestionKind
 from quizapp.contests.models import Round
-from quizapp.database import begin_writing, begin_writing_aside
+from quizapp.database import READ_ALONE, begin_writing, begin_writing_aside
 from quizapp.db_types import UTCDateTime
 from quizapp.errors import Conflict, Invalid, NotFound, ServiceError, Unauthorized
 from quizapp.extensions import db
@@ -217,8 +217,8 @@ def _save_aside(
     statements, bench/RESULTS.md). `claim` is the caller's (id, session epoch). The new
     revision when every rule held and the UPDATE applied; otherwise None, and the
     two-statement path through the session says why."""
-    with db.engine.connect() as connection:
-        row = connection.execute(
+    with db.engine.connect().execution_options(**READ_ALONE) as connection:
+        row = connection.execute(  # autocommitted: no BEGIN, no COMMIT of its own
             _SAVE_TARGET, {"attempt_id": attempt_id, "question_id": question_id}
         ).one_or_none()
         if _refusal(row, claim, now) is not None:
