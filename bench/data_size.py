@@ -41,7 +41,7 @@ OPERATIONS = ("leaderboard", "statistics", "export")
 
 
 def generate(url: str, attempts: int) -> dict:
-    from quizapp.contests.standings import rebuild_results
+    from quizapp.contests.round_results import rebuild_results
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():

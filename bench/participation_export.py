@@ -29,9 +29,9 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from quizapp import create_app  # noqa: E402
 from quizapp.attempts.models import Attempt  # noqa: E402
-from quizapp.contests.standings import rebuild_results  # noqa: E402
 from quizapp.auth.models import Unit, User  # noqa: E402
 from quizapp.contests.models import Contest, Round  # noqa: E402
+from quizapp.contests.round_results import rebuild_results  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
 from quizapp.reports.participation_export import sheets_for  # noqa: E402
 from quizapp.reports.services import Scope, participation  # noqa: E402

@@ -5,18 +5,20 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache, wraps
+from functools import wraps
 
 from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import MultipleResultsFound
+from sqlalchemy.engine import Connection, Engine
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READS_FIRST = "quizapp.reads_first"  # in the request's environ: it is the request's own mark
+# Execution options of a Core connection whose first statement, a read, runs alone: SQLite
+# autocommits it (no BEGIN, outside the write lock); `begin_writing_aside` begins the write.
+READ_ALONE = {"quizapp_read_alone": True}
 _writing: ContextVar[bool] = ContextVar("quizapp_writing", default=False)
 
 
@@ -41,7 +43,7 @@ def reads_first(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        g.quizapp_reads_first = True
+        request.environ[_READS_FIRST] = True  # not g: requests may share an app context
         return view(*args, **kwargs)
 
     return wrapped
@@ -49,7 +51,7 @@ def reads_first(view):
 
 def _writes_from_start() -> bool:
     """Does this request's transaction begin IMMEDIATE, without waiting for `begin_writing`?"""
-    if not has_request_context() or g.get("quizapp_reads_first"):
+    if not has_request_context() or request.environ.get(_READS_FIRST):
         return False
     return request.method not in READ_ONLY_METHODS
 
@@ -61,8 +63,9 @@ def begin_writing(session) -> None:
     SQLite refuses to turn a deferred read transaction into a write once another connection has
     committed since it began ("database is locked", no waiting): the read is ended and a write
     transaction begun IMMEDIATE in its place, queueing for the write lock like any writer; what
-    the read loaded is expired and read again under the lock. On PostgreSQL the transaction
-    simply goes on (with its row locks).
+    the read loaded is expired and read again under the lock, and changes not yet flushed are
+    written under it too (never with the read). On PostgreSQL the transaction simply goes on
+    (with its row locks).
     """
     if _writing.get() or not has_app_context() or g.get("quizapp_writing"):
         return
@@ -70,106 +73,22 @@ def begin_writing(session) -> None:
         return  # began IMMEDIATE already
     current = session()  # the request's Session behind Flask-SQLAlchemy's scoped proxy
     if current.get_bind().dialect.name == "sqlite" and current.in_transaction():
-        if current.new or current.dirty or current.deleted:
-            current.commit()  # unflushed changes go with the read; the next transaction writes
-        else:  # in place, without the ORM's commit and begin (a tenth of an answer save's CPU)
-            current.expire_all()
-            current.connection().connection.dbapi_connection.begin_writing_in_place()
-    g.quizapp_writing = True  # after the commit above, which ends what the flag covered
+        # In place, without the ORM's commit and begin (a tenth of an answer save's CPU).
+        changed = current.new | current.dirty | current.deleted
+        for instance in list(current.identity_map.values()):
+            if instance not in changed:  # a changed one keeps its changes for the flush
+                current.expire(instance)
+        current.connection().connection.dbapi_connection.begin_writing_in_place()
+    g.quizapp_writing = True
 
 
-class DriverStatement:
-    """A Core statement compiled once for a dialect and run straight on a DBAPI cursor.
-
-    For the answer save's fast paths: around each `Connection.execute` SQLAlchemy builds an
-    execution context, fires events and wraps the result, and on SQLite that costs more than
-    the database's own work (bench/RESULTS.md). The SQL, the order of its parameters and the
-    conversions of their types (dates, JSON) are still SQLAlchemy's, taken from the compiled
-    statement. A statement that needs more of Core at execution (expanding or escaped
-    parameters, Python-side defaults) is refused here. Errors from the database are the
-    driver's own, not wrapped in SQLAlchemy's; run it inside `driver_connection`.
-    """
-
-    def __init__(self, statement, dialect):
-        compiled = statement.compile(dialect=dialect)
-        needs_core = (
-            any(bind.expanding for bind in compiled.binds.values())
-            or compiled.escaped_bind_names
-            or compiled.literal_execute_params
-            or compiled.post_compile_params
-            or compiled.insert_prefetch
-            or compiled.update_prefetch
-        )
-        if needs_core:
-            raise ValueError(f"this statement needs Connection.execute: {compiled.string}")
-        self.sql = compiled.string
-        self._compiled = compiled
-        self._order = compiled.positiontup  # None: the dialect's parameters go by name
-        self._binds = {
-            key: bind.type.dialect_impl(dialect).bind_processor(dialect)
-            for key, bind in compiled.binds.items()
-        }
-        columns = list(getattr(statement, "exported_columns", ()))
-        self._row = namedtuple("Row", [column.key for column in columns])
-        self._columns = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-        ]
-
-    def one_or_none(self, cursor, values: dict):
-        """Run it with `values` (by parameter name): its row, converted, or None."""
-        params = {}
-        for name, value in self._compiled.construct_params(values, escape_names=False).items():
-            process = self._binds.get(name)
-            params[name] = value if process is None else process(value)
-        if self._order is not None:
-            params = [params[name] for name in self._order]
-        cursor.execute(self.sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        if cursor.fetchone() is not None:  # also runs the statement to its end
-            raise MultipleResultsFound(f"more than one row from {self.sql}")
-        return self._row._make(
-            value if process is None else process(value)
-            for process, value in zip(self._columns, row, strict=True)
-        )
-
-
-@lru_cache(maxsize=64)
-def driver_statement(statement, dialect) -> DriverStatement:
-    """`statement` (a module-level constant) compiled for `dialect`, once."""
-    return DriverStatement(statement, dialect)
-
-
-@contextmanager
-def driver_connection(engine: Engine, *, autocommit: bool = False) -> Iterator:
-    """A pool connection to run `DriverStatement`s on, given back as the pool lent it.
-
-    What the caller did not commit is rolled back here, whatever the pool's own reset. With
-    `autocommit` (psycopg) each statement commits itself, and the connection is switched back
-    before it returns to the pool; if anything fails meanwhile it is dropped from the pool
-    instead, as is a connection the driver reports lost (as `Connection.execute` would).
-    """
-    connection = engine.raw_connection()
-    try:
-        if autocommit:
-            connection.driver_connection.autocommit = True
-        yield connection
-        if autocommit:
-            connection.driver_connection.autocommit = False
-        else:
-            connection.rollback()  # nothing left to roll back after the caller's commit
-    except BaseException as error:
-        lost = isinstance(error, engine.dialect.loaded_dbapi.Error) and (
-            engine.dialect.is_disconnect(error, connection.driver_connection, None)
-        )
-        if autocommit or lost:
-            connection.invalidate(error)
-        else:
-            connection.rollback()
-        raise
-    finally:
-        connection.close()
+def begin_writing_aside(connection: Connection) -> None:
+    """`begin_writing` for a Core connection of its own, outside the ORM session: on SQLite its
+    read transaction (if it has one: see READ_ALONE) is let go and a write one begun IMMEDIATE
+    in its place, queueing for the write lock, unless it began as one; on PostgreSQL the
+    transaction goes on."""
+    if connection.dialect.name == "sqlite":
+        connection.connection.dbapi_connection.begin_writing_in_place()
 
 
 class QueuedWriterConnection(sqlite3.Connection):
@@ -280,6 +199,8 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
+        if connection.get_execution_options().get("quizapp_read_alone"):
+            return  # READ_ALONE: no transaction until begin_writing_aside
         immediate = (
             _writing.get()
             or (has_app_context() and g.get("quizapp_writing"))

@@ -17,6 +17,7 @@ from quizapp.cli_support import fail
 from quizapp.clock import now as clock_now
 from quizapp.contests.models import Contest
 from quizapp.contests.services import create_contest_from_file
+from quizapp.database import writing
 from quizapp.extensions import db
 
 BANKS_DIR = Path(__file__).resolve().parent.parent / "question_banks"
@@ -127,7 +128,8 @@ def demo_contest_yaml(now: datetime) -> str:
 def seed_demo_command():
     """Load demo units, accounts, the shipped banks and one open contest."""
     try:
-        report = seed_demo(clock_now(), current_app.config["DEMO_PASSWORD"])
+        with writing():  # it reads, then writes: the transaction queues for the write lock
+            report = seed_demo(clock_now(), current_app.config["DEMO_PASSWORD"])
     except DemoError as error:
         fail(f"Demo data not loaded: {error}")
     click.echo(

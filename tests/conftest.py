@@ -2,16 +2,21 @@
 
 import copy
 import os
+import re
 import shutil
 import socket
 import subprocess
 import time
+import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
+from flask import has_request_context, request
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from quizapp import create_app
 from quizapp.auth import services as auth_services
@@ -22,6 +27,7 @@ from quizapp.banks.services import import_bank
 from quizapp.clock import FrozenClock
 from quizapp.config import TestConfig
 from quizapp.contests.models import Contest, Round, RoundDraw
+from quizapp.database import QueuedWriterConnection
 from quizapp.extensions import cache, db, limiter
 from tests.live_server import free_port
 
@@ -78,6 +84,64 @@ def _clean_database(app):
                 connection.execute(table.delete())
         cache.clear()  # ids are used again after the wipe: boards cached under them must go
     app.extensions["quizapp.clock"].at = START
+
+
+WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+class WriteInARead(AssertionError):
+    """The app wrote inside a SQLite transaction that began as a read (deferred)."""
+
+
+def _app_run():
+    """The request or command the app runs here in (None: a test's own set-up)."""
+    if has_request_context():
+        return request.environ
+    return click.get_current_context(silent=True)
+
+
+@pytest.fixture(autouse=True)
+def writes_in_reads(app):
+    """SQLite: a write by the app (in a request or a command) inside a transaction that did
+    not begin IMMEDIATE fails the test, whether or not another connection happened to commit.
+
+    SQLite cannot turn a read transaction into a write once another connection has committed
+    since it began: the write fails at once with "database is locked", without waiting. The
+    app's writes begin IMMEDIATE and queue for the lock instead (quizapp.database: a writing
+    request, `writing()`, or the transaction after `begin_writing`). A test's own set-up,
+    outside any request or command, writes as it likes, and so does a request that goes on in a
+    transaction begun before it (requests inside a test's app context share its session).
+    """
+    found: list[str] = []
+
+    def began(connection):
+        dbapi_connection = connection.connection.dbapi_connection
+        if isinstance(dbapi_connection, QueuedWriterConnection):
+            dbapi_connection.test_began_in = _app_run()
+
+    def check(connection, _cursor, statement, *_args):
+        dbapi_connection = connection.connection.dbapi_connection
+        if not isinstance(dbapi_connection, QueuedWriterConnection):
+            return  # PostgreSQL
+        if dbapi_connection._immediate or not WRITES.match(statement):
+            return
+        run = _app_run()
+        if run is None or getattr(dbapi_connection, "test_began_in", None) is not run:
+            return
+        where = " < ".join(
+            f"{frame.filename.rsplit('/quizapp/', 1)[-1]}:{frame.lineno}"
+            for frame in reversed(traceback.extract_stack())
+            if "/quizapp/" in frame.filename
+        )
+        found.append(f"{statement.split('(')[0].strip()} at {where}")
+        raise WriteInARead(f"a write inside a read transaction: {found[-1]}")
+
+    event.listen(Engine, "begin", began)
+    event.listen(Engine, "before_cursor_execute", check)
+    yield found  # a test that makes one on purpose clears it
+    event.remove(Engine, "before_cursor_execute", check)
+    event.remove(Engine, "begin", began)
+    assert not found, f"writes inside read transactions: {found}"
 
 
 @pytest.fixture

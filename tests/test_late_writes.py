@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from quizapp.attempts import services
+from quizapp.attempts import saving, services
 from quizapp.attempts.models import Answer, Attempt, AttemptStatus, RoundResult
 from quizapp.attempts.services import close_expired, start_attempt
 from quizapp.auth.models import User
-from quizapp.database import begin_writing
+from quizapp.database import begin_writing, writing
 from quizapp.extensions import db
 from tests.conftest import api_login
 
@@ -80,7 +80,7 @@ SQLITE_ONLY = pytest.mark.skipif(
 
 
 def another_worker_writes() -> None:
-    with db.engine.connect() as other:
+    with writing(), db.engine.connect() as other:  # a writer: its transaction begins IMMEDIATE
         other.execute(text("UPDATE users SET full_name = full_name || '.'"))
         other.commit()
 
@@ -126,7 +126,7 @@ def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, 
     attempt = started.get_json()
 
     monkeypatch.setattr(
-        services, "_validate_selection", meanwhile("while saving", services._validate_selection)
+        saving, "_validate_selection", meanwhile("while saving", saving._validate_selection)
     )
     question = attempt["questions"][0]
     path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
@@ -137,7 +137,8 @@ def test_start_and_save_read_outside_the_write_lock(app, make_user, make_round, 
 
 @SQLITE_ONLY
 def test_begin_writing_with_unflushed_changes_still_writes_under_the_lock(app, make_user):
-    """The ORM's changes go out with the read; the transaction after it holds the write lock."""
+    """Changes the ORM has not flushed yet when a read turns into a write wait for the write
+    lock: they are written under it, never with the read."""
     user_id = make_user().id
     db.session.remove()
     with app.test_request_context("/dashboard", method="GET"):
@@ -162,10 +163,10 @@ def test_a_submit_between_a_saves_read_and_its_update_wins(app, make_user, make_
     db.session.remove()  # the test's own session must not hold SQLite's locks
     with app.app_context():
         attempt = client.post(f"/api/v1/rounds/{round_id}/attempts", headers=headers).get_json()
-    validate = services._validate_selection
+    validate = saving._validate_selection
 
     def submitted_meanwhile(*args):
-        with db.engine.connect() as other:
+        with writing(), db.engine.connect() as other:
             other.execute(
                 text("UPDATE attempts SET status = :closed WHERE id = :id"),
                 {"closed": AttemptStatus.SUBMITTED.value, "id": attempt["id"]},
@@ -173,7 +174,7 @@ def test_a_submit_between_a_saves_read_and_its_update_wins(app, make_user, make_
             other.commit()
         return validate(*args)
 
-    monkeypatch.setattr(services, "_validate_selection", submitted_meanwhile)
+    monkeypatch.setattr(saving, "_validate_selection", submitted_meanwhile)
     question = attempt["questions"][0]
     path = f"/api/v1/attempts/{attempt['id']}/answers/{question['id']}"
     with app.app_context():

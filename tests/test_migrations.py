@@ -13,7 +13,7 @@ from quizapp import create_app
 from quizapp.attempts.models import RoundResult
 from quizapp.config import TestConfig
 from quizapp.contests.models import Round
-from quizapp.contests.standings import rebuild_results
+from quizapp.contests.round_results import rebuild_results
 from quizapp.extensions import db
 from tests.conftest import MIGRATIONS
 

@@ -18,8 +18,8 @@ from quizapp.attempts.models import Attempt, AttemptStatus
 from quizapp.attempts.services import local_day
 from quizapp.auth.models import Role, Unit, User
 from quizapp.contests.models import Contest, Round
+from quizapp.contests.round_results import record_result
 from quizapp.contests.services import get_contest
-from quizapp.contests.standings import record_result
 from quizapp.extensions import db
 from quizapp.reports.services import (
     participation,

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from quizapp.attempts.models import Attempt, AttemptStatus, RoundResult
 from quizapp.attempts.services import close_expired, save_answer, start_attempt
 from quizapp.auth.models import Role
-from quizapp.contests.standings import rebuild_results, record_result, standings
+from quizapp.contests.round_results import rebuild_results, record_result
+from quizapp.contests.standings import standings
 from quizapp.extensions import db
 
 STEPS = ("score", "prediction", "duration", "submitted_at", "attempt_id")

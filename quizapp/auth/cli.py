@@ -3,6 +3,7 @@
 import click
 
 from quizapp.cli_support import fail
+from quizapp.database import writing
 from quizapp.errors import ServiceError
 
 
@@ -23,12 +24,12 @@ def users_create(login, password, full_name, role, unit_code):
     """Create an account."""
     from quizapp.auth.services import NewUser, create_user
 
+    new = NewUser(
+        login=login, password=password, full_name=full_name, role=role, unit_code=unit_code
+    )
     try:
-        user = create_user(
-            NewUser(
-                login=login, password=password, full_name=full_name, role=role, unit_code=unit_code
-            )
-        )
+        with writing():  # it reads, then writes: the transaction queues for the write lock
+            user = create_user(new)
     except ServiceError as error:
         fail(f"Error: {error.message}")
     click.echo(f"Created {user.role} {user.login} (id {user.id}).")

@@ -1,11 +1,13 @@
 """`flask banks …`: question banks."""
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
 from quizapp.cli_support import fail
+from quizapp.database import writing
 
 
 @click.group(help="Question banks.")
@@ -29,14 +31,16 @@ def banks_import(file: Path, bank_name, dry_run, skip_unsupported):
 
     # No actor: the operator at the shell may change any bank. Rounds still to close are
     # protected all the same: an import that would leave one short of questions is refused.
-    report = import_bank(
-        file.read_bytes(),
-        file.name,
-        bank_name=bank_name,
-        dry_run=dry_run,
-        skip_unsupported=skip_unsupported,
-        now=now(),
-    )
+    data = file.read_bytes()
+    with nullcontext() if dry_run else writing():  # it reads, then writes: queue for the lock
+        report = import_bank(
+            data,
+            file.name,
+            bank_name=bank_name,
+            dry_run=dry_run,
+            skip_unsupported=skip_unsupported,
+            now=now(),
+        )
     for problem in report.problems:
         label = "error" if problem.level == "error" else "warning"
         click.echo(f"{label}: {problem.describe(str(file))}", err=True)

@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from quizapp.cli_support import fail
+from quizapp.database import writing
 
 
 @click.group(help="Contests and rounds.")
@@ -26,7 +27,8 @@ def contests_create(file: Path):
     except UnicodeDecodeError:
         fail(f"{file}: not UTF-8 text; save it again as UTF-8.")
     try:
-        contest = create_contest_from_file(text, str(file))
+        with writing():  # it reads, then writes: the transaction queues for the write lock
+            contest = create_contest_from_file(text, str(file))
     except ContestFileError as error:
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)
@@ -81,15 +83,13 @@ def stats_command(slug: str, as_json: bool):
     from quizapp.clock import now
     from quizapp.contests.services import get_contest
     from quizapp.contests.stats import contest_stats
-    from quizapp.database import writing
     from quizapp.errors import ServiceError
 
     try:
         contest = get_contest(slug)
     except ServiceError as error:
         fail(f"Error: {error.message} ({slug})")
-    with writing():  # lazy expiry may close overdue attempts
-        stats = contest_stats(contest, now())
+    stats = contest_stats(contest, now())  # settles its rounds first, under the write lock
     data = stats.as_json()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))

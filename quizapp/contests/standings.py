@@ -1,39 +1,21 @@
-"""The one function that ranks a round, the counted entry it ranks, and the prediction's count.
+"""The one function that ranks a round (its docstring states the ranking chain), and the
+cached boards people refresh."""
 
-Each person's counted entry in a round lives in `round_results`, kept by the scoring service
-(`record_result` on every finished attempt); `rebuild_results` derives the same rows from the
-attempts in one statement, for the moment the prediction step comes in and for bulk loads.
-"""
-
-import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    case,
-    cast,
-    delete,
-    distinct,
-    event,
-    func,
-    insert,
-    literal,
-    null,
-    select,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from quizapp.attempts.models import FINISHED, Attempt, RoundResult
-from quizapp.auth.models import Role, Unit, User
-from quizapp.contests.models import DEFAULT_RANKING, Round, contest_organizers
-from quizapp.extensions import cache, db
+from quizapp.attempts.models import RoundResult
+from quizapp.attempts.scoring import settle_rounds
+from quizapp.auth.models import Unit, User
+from quizapp.contests.board_cache import cache_call, version_key
+from quizapp.contests.models import Round
+from quizapp.contests.round_results import is_final, ranked_people, ranking_steps
+from quizapp.extensions import db
 
-log = logging.getLogger(__name__)
-NO_PREDICTION = 2**62  # ranks after every real prediction error
+__all__ = ["Standing", "cached_standings", "is_final", "ranked_people", "standings"]
 
 
 @dataclass(frozen=True)
@@ -50,179 +32,6 @@ class Standing:
     prediction_error: int | None
     submitted_at: datetime
     decided_by: str | None  # the chain step that put this row below the one above
-
-
-def is_final(round_: Round, now: datetime) -> bool:
-    """Closed, and past the grace every last attempt may still use."""
-    return now > round_.closes_at + timedelta(seconds=round_.grace_seconds)
-
-
-def prediction_actual(round_: Round, now: datetime) -> int | None:
-    """The count the prediction question names, fixed (and stored) once the round is final."""
-    if not round_.prediction_question or not is_final(round_, now):
-        return None
-    if round_.prediction_actual is None:
-        from quizapp.attempts.services import close_expired
-
-        close_expired(now)
-        ranked = _ranked_attempts(round_)
-        if round_.prediction_target == "perfect_scores":
-            query = select(func.count()).where(
-                *ranked, Attempt.score == Attempt.max_score, Attempt.max_score > 0
-            )
-        else:
-            query = select(func.count(distinct(Attempt.user_id))).where(*ranked)
-        round_.prediction_actual = db.session.scalar(query.select_from(Attempt).join(User))
-        rebuild_results(round_)  # the prediction step may change who counts which entry
-        db.session.commit()
-    return round_.prediction_actual
-
-
-def ranked_people(contest_id: int) -> tuple:
-    """Conditions on User for people who may be ranked or counted: not organizers or admins
-    (DESIGN §1), and not on this contest's own jury."""
-    jury = select(contest_organizers.c.user_id).where(contest_organizers.c.contest_id == contest_id)
-    return (User.role.not_in((Role.ORGANIZER, Role.ADMIN)), User.id.not_in(jury))
-
-
-def _ranked_attempts(round_: Round) -> tuple:
-    """Finished attempts of people who may be ranked."""
-    return (
-        Attempt.round_id == round_.id,
-        Attempt.status.in_(FINISHED),
-        *ranked_people(round_.contest_id),
-    )
-
-
-def ranking_steps(round_: Round) -> list[str]:
-    """The contest's chain for this round: prediction only once its actual count is known."""
-    steps = [s for s in (round_.contest.ranking or DEFAULT_RANKING) if s != "attempt_id"]
-    if round_.prediction_actual is None:
-        steps = [s for s in steps if s != "prediction"]
-    return [*steps, "attempt_id"]
-
-
-def prediction_error(prediction: int | None, actual: int | None) -> int | None:
-    """|prediction - actual| once the actual is known; no prediction ranks after any."""
-    if actual is None:
-        return None
-    return NO_PREDICTION if prediction is None else abs(prediction - actual)
-
-
-def _counted_key(round_: Round, row) -> tuple:
-    """Sort key (lowest wins) choosing a person's counted entry under the round's counting."""
-    if round_.counting == "last":
-        return (-row.submitted_at.timestamp(), -row.attempt_id)
-    if round_.counting == "first":
-        return (row.submitted_at, row.attempt_id)
-    values = {
-        "score": -row.score,
-        "prediction": row.prediction_error,
-        "duration": row.duration,
-        "submitted_at": row.submitted_at,
-        "attempt_id": row.attempt_id,
-    }
-    return tuple(values[step] for step in ranking_steps(round_))
-
-
-@dataclass(frozen=True)
-class _Entry:
-    attempt_id: int
-    score: int
-    max_score: int
-    duration: float
-    submitted_at: datetime
-    prediction: int | None
-    prediction_error: int | None
-
-
-def record_result(attempt: Attempt) -> None:
-    """Make a just-finished attempt the person's counted entry if it beats the current one.
-
-    Called by the scoring service inside its transaction. The first entry is an
-    insert-or-nothing, so two closes of one attempt racing each other cannot collide.
-    """
-    round_ = attempt.round
-    entry = _Entry(
-        attempt_id=attempt.id,
-        score=attempt.score or 0,
-        max_score=attempt.max_score,
-        duration=attempt.duration or 0.0,
-        submitted_at=attempt.submitted_at,
-        prediction=attempt.prediction,
-        prediction_error=prediction_error(attempt.prediction, round_.prediction_actual),
-    )
-    fields = {name: getattr(entry, name) for name in _Entry.__dataclass_fields__}
-    _results_changed(round_.id)
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.session.get_bind().dialect.name]
-    inserted = db.session.execute(
-        dialect.insert(RoundResult)
-        .values(round_id=round_.id, user_id=attempt.user_id, **fields)
-        .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
-    )
-    if inserted.rowcount == 1:
-        return
-    current = db.session.scalar(
-        select(RoundResult)
-        .where(RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if _counted_key(round_, entry) < _counted_key(round_, current):
-        for name, value in fields.items():
-            setattr(current, name, value)
-
-
-def _error_column(actual: int | None) -> ColumnElement:
-    if actual is None:
-        return cast(null(), BigInteger)
-    return case(
-        (Attempt.prediction.is_(None), literal(NO_PREDICTION, BigInteger)),
-        else_=func.abs(Attempt.prediction - actual),
-    )
-
-
-def rebuild_results(round_: Round) -> None:
-    """Derive every person's counted entry in the round from its finished attempts."""
-    error = _error_column(round_.prediction_actual)
-    by_step = {
-        "score": Attempt.score.desc(),
-        "prediction": error.asc(),
-        "duration": Attempt.duration.asc(),
-        "submitted_at": Attempt.submitted_at.asc(),
-        "attempt_id": Attempt.id.asc(),
-    }
-    counted_order = {
-        "best": [by_step[step] for step in ranking_steps(round_)],
-        "last": [Attempt.submitted_at.desc(), Attempt.id.desc()],
-        "first": [Attempt.submitted_at.asc(), Attempt.id.asc()],
-    }[round_.counting]
-    picked = (
-        select(
-            Attempt.round_id,
-            Attempt.user_id,
-            Attempt.id.label("attempt_id"),
-            Attempt.score,
-            Attempt.max_score,
-            Attempt.duration,
-            Attempt.submitted_at,
-            Attempt.prediction,
-            error.label("prediction_error"),
-            func.row_number()
-            .over(partition_by=Attempt.user_id, order_by=counted_order)
-            .label("pick"),
-        )
-        .where(Attempt.round_id == round_.id, Attempt.status.in_(FINISHED))
-        .subquery()
-    )
-    columns = [c for c in picked.c if c.name != "pick"]
-    _results_changed(round_.id)
-    db.session.execute(delete(RoundResult).where(RoundResult.round_id == round_.id))
-    db.session.execute(
-        insert(RoundResult).from_select(
-            [c.name for c in columns], select(*columns).where(picked.c.pick == 1)
-        )
-    )
 
 
 def standings(round_: Round, now: datetime, limit: int | None = None) -> list[Standing]:
@@ -243,7 +52,7 @@ def standings(round_: Round, now: datetime, limit: int | None = None) -> list[St
     the step that separated it from the row above. The rows come from `round_results` in the
     order of its board index, so the top of a board of a million entries is read, not sorted.
     """
-    prediction_actual(round_, now)
+    settle_rounds([round_], now)  # overdue attempts closed, a final round's count fixed
     steps = ranking_steps(round_)
     by_step = {
         "score": RoundResult.score.desc(),
@@ -297,8 +106,6 @@ def standings(round_: Round, now: datetime, limit: int | None = None) -> list[St
 
 # --- the boards people refresh: cached standings ------------------------------------------
 
-_CHANGED = "quizapp_changed_rounds"
-
 
 def cached_standings(round_: Round, now: datetime, limit: int = 100) -> list[Standing]:
     """`standings` for the leaderboards, from the cache (extensions.cache) when it can.
@@ -313,39 +120,10 @@ def cached_standings(round_: Round, now: datetime, limit: int = 100) -> list[Sta
     seconds = current_app.config["STANDINGS_CACHE_SECONDS"]
     if not seconds:
         return standings(round_, now, limit)
-    version = _cache_call("get", _version_key(round_.id)) or 0
+    version = cache_call("get", version_key(round_.id)) or 0
     key = f"standings:{round_.id}:{limit}:{int(is_final(round_, now))}:{version}"
-    rows = _cache_call("get", key)
+    rows = cache_call("get", key)
     if rows is None:
         rows = standings(round_, now, limit)
-        _cache_call("set", key, rows, timeout=seconds)
+        cache_call("set", key, rows, timeout=seconds)
     return rows
-
-
-def _results_changed(*round_ids: int) -> None:
-    """These rounds' boards are stale once the current transaction commits."""
-    db.session.info.setdefault(_CHANGED, set()).update(round_ids)
-
-
-def _version_key(round_id: int) -> str:
-    return f"standings-version:{round_id}"
-
-
-def _cache_call(method: str, *args, **kwargs):
-    """The cache is an aid: when it fails (Redis down), boards are read from the database."""
-    try:
-        return getattr(cache.cache, method)(*args, **kwargs)  # the cachelib backend
-    except Exception:  # noqa: BLE001 (any backend's error: redis, pickling, network)
-        log.warning("standings cache: %s failed", method, exc_info=True)
-        return None
-
-
-@event.listens_for(Session, "after_commit")
-def _raise_versions(session: Session) -> None:
-    for round_id in session.info.pop(_CHANGED, ()):
-        _cache_call("inc", _version_key(round_id))
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session: Session) -> None:
-    session.info.pop(_CHANGED, None)

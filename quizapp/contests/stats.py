@@ -23,7 +23,7 @@ from quizapp.attempts.models import (
     AttemptQuestion,
     AttemptStatus,
 )
-from quizapp.attempts.services import close_expired, is_correct
+from quizapp.attempts.services import is_correct, settle_rounds
 from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
 from quizapp.contests.standings import is_final, ranked_people
@@ -100,7 +100,7 @@ def contest_stats(
     and sums, gives entries, means, bands and days; the units' numbers and the participants come
     from quizapp.reports.participation_rate.unit_participation, given this pass's entries.
     """
-    close_expired(now)  # lazy expiry: late attempts count, closed at their deadline
+    settle_rounds(contest.rounds, now)  # late attempts count, closed at their deadline
     round_ids = [r.id for r in contest.rounds]
     people = entrants(contest, unit_ids)
 
@@ -192,6 +192,7 @@ def question_stats(round_: Round, now: datetime) -> list[QuestionStats] | None:
     """Facility and discrimination per question once the round is final (None before)."""
     if not is_final(round_, now):
         return None
+    settle_rounds([round_], now)  # the last attempts still open count, closed at their deadline
     attempts = dict(
         db.session.execute(
             select(Attempt.id, Attempt.score)

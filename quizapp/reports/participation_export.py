@@ -7,6 +7,7 @@ from datetime import datetime
 
 from quizapp.admin.services import record
 from quizapp.auth.models import User
+from quizapp.database import begin_writing
 from quizapp.extensions import db
 from quizapp.reports.services import LOCAL_TZ, ParticipationReport
 
@@ -113,6 +114,7 @@ def record_export(
     via: str = "web",
 ) -> None:
     """Write the export (who, which scope, when, how many rows) to the audit log."""
+    begin_writing(db.session)  # after the report's reads (a command's transaction began as one)
     entry = record(
         "export.participation",
         user=actor,

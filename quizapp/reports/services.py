@@ -25,9 +25,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from quizapp.attempts.models import Attempt, RoundResult
+from quizapp.attempts.scoring import settle_rounds
 from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
-from quizapp.contests.standings import prediction_actual
 from quizapp.errors import NotFound
 from quizapp.extensions import db
 from quizapp.policy import can_see_stats, stats_scope
@@ -179,9 +179,6 @@ def participation(
     tree: UnitTree | None = None,
 ) -> ParticipationReport:
     """The participation list and per-unit summary of a contest (or one of its rounds)."""
-    from quizapp.attempts.services import close_expired
-
-    close_expired(now)  # an attempt past its deadline counts, scored from what was saved
     tree = tree or UnitTree()
     if round_number is not None:
         round_ = next((r for r in contest.rounds if r.number == round_number), None)
@@ -191,8 +188,9 @@ def participation(
     else:
         round_, rounds = None, list(contest.rounds)
 
-    for r in rounds:
-        prediction_actual(r, now)  # a final round's counted entries take the prediction step
+    # Attempts past their deadline count, scored from what was saved; a final round's counted
+    # entries take the prediction step.
+    settle_rounds(rounds, now)
     rows = list(_rows(contest, rounds, scope, tree))
     last = len(tree.order)
     rows.sort(

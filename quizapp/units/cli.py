@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from quizapp.cli_support import fail
+from quizapp.database import writing
 
 
 @click.group(help="Units (the organisation tree).")
@@ -20,7 +21,9 @@ def units_import(file: Path, dry_run: bool):
     """Create or update units from XLSX/CSV: code, name, parent_code, headcount."""
     from quizapp.units.services import import_units
 
-    report = import_units(file.read_bytes(), file.name, dry_run=dry_run)
+    data = file.read_bytes()
+    with nullcontext() if dry_run else writing():  # it reads, then writes: queue for the lock
+        report = import_units(data, file.name, dry_run=dry_run)
     for line in report.describe_problems():
         click.echo(f"error: {line}", err=True)
     if not report.ok:
@@ -100,9 +103,15 @@ def roster_import(
     if adopt_self_registered and separate_self_registered:
         fail("Give --adopt-self-registered or --separate-self-registered, not both.")
     decisions = Decisions(adopt_all=adopt_self_registered, apart_all=separate_self_registered)
-    check = import_roster(
-        file.read_bytes(), file.name, now=now(), replace=replace, dry_run=True, decisions=decisions
-    )
+    with writing():  # even the check writes (and rolls back): it queues for the write lock
+        check = import_roster(
+            file.read_bytes(),
+            file.name,
+            now=now(),
+            replace=replace,
+            dry_run=True,
+            decisions=decisions,
+        )
     for line in check.describe_problems():
         click.echo(f"error: {line}", err=True)
     if not check.ok:
@@ -117,7 +126,10 @@ def roster_import(
     if dry_run:
         _summary(check, "Would import")
         return
-    with passwords_out.open("wb") if check.first_passwords else nullcontext() as out:
+    with (
+        passwords_out.open("wb") if check.first_passwords else nullcontext() as out,
+        writing(),  # it reads, then writes: the transaction queues for the write lock
+    ):
         report = import_roster(
             file.read_bytes(), file.name, now=now(), replace=replace, decisions=decisions
         )
