@@ -31,13 +31,15 @@ class Config:
     # one being checked included; each holds a request thread, so keep it below the threads
     # (gunicorn.conf.py: 4). Beyond it: 503 "busy, retry".
     LOGIN_LINE = 3
-    # Counters (and cached boards, below) live in this process unless QUIZAPP_REDIS_URL points
-    # every worker and host at one Redis (then the limits hold across them).
+    # Counters live in the database (rate_limit_hits), which every worker and host shares, so
+    # the limits hold across them; in Redis instead when QUIZAPP_REDIS_URL is set (cached
+    # boards, below, stay in each process without it).
     REDIS_URL = None
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "quizapp-database://"
     RATELIMIT_STRATEGY = "moving-window"  # exact: never more than the limit in any hour
     RATELIMIT_KEY_PREFIX = "quizapp"
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in this process meanwhile
+    # Store unreachable: count in this process meanwhile (checked again every few seconds).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Off: it stamps Retry-After (the whole window) on every login answer, a 200 included;
     # the 429 handlers set Retry-After themselves (auth.limits.retry_after_seconds).
     RATELIMIT_HEADERS_ENABLED = False

@@ -17,6 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import MultipleResultsFound
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Execution options of a connection whose transactions only read: they begin deferred even in a
+# writing request (the rate-limit counters looked up before a login's view runs).
+READS_ONLY = {"quizapp_reads_only": True}
 _writing: ContextVar[bool] = ContextVar("quizapp_writing", default=False)
 
 
@@ -245,6 +248,12 @@ class QueuedWriterConnection(sqlite3.Connection):
                 self._lock_file = None
 
 
+def holds_write_lock() -> bool:
+    """Does this thread hold SQLite's write lock (a transaction begun IMMEDIATE on a database
+    file)? Another connection of this thread would then wait for it until its busy timeout."""
+    return bool(getattr(QueuedWriterConnection._held, "locked", False))
+
+
 def sqlite_engine_options(options: dict) -> dict:
     """Engine options for a SQLite database: connections of the queueing kind above (which
     `configure_sqlite` and `begin_writing` rely on)."""
@@ -259,7 +268,8 @@ def configure_sqlite(engine: Engine) -> None:
     locked" when another writer committed in between; starting writers with BEGIN IMMEDIATE
     makes them queue instead. Writing requests (POST, PUT, …) other than `reads_first` views,
     code inside `writing()`, and the transaction after `begin_writing` begin IMMEDIATE; reads
-    stay deferred so they never hold the write lock.
+    stay deferred so they never hold the write lock, as do connections given the `READS_ONLY`
+    execution options (even in a writing request).
     """
 
     @event.listens_for(engine, "connect")
@@ -280,7 +290,7 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        immediate = (
+        immediate = not connection.get_execution_options().get("quizapp_reads_only") and (
             _writing.get()
             or (has_app_context() and g.get("quizapp_writing"))
             or _writes_from_start()

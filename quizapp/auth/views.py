@@ -18,6 +18,7 @@ from quizapp.auth.services import (
     self_registration_open,
 )
 from quizapp.auth.sessions import begin_session, end_session
+from quizapp.database import reads_first
 from quizapp.errors import ServiceError
 from quizapp.extensions import db
 
@@ -42,6 +43,7 @@ def safe_next(target: str | None) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@reads_first  # a login writes nothing; its failures are counted apart (auth.limit_store)
 @limits.per_account
 @limits.per_address
 def login():
