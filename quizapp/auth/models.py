@@ -100,3 +100,14 @@ class RateLimitHit(db.Model):
     key: Mapped[str] = mapped_column(String(255))  # the limit's key: no login in clear
     # Seconds since the epoch, as the limits library counts (time.time()).
     expires_at: Mapped[float] = mapped_column(index=True)
+
+
+class SpentToken(db.Model):
+    """A one-time token that has been used (its digest), kept while the token could still be
+    valid: the key decides between simultaneous requests with the same token."""
+
+    __tablename__ = "spent_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
