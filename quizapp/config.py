@@ -29,6 +29,9 @@ class Config:
     # per account. Per address: generous, since a whole department logs in through one NAT.
     LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
     LOGIN_FAILURES_PER_ADDRESS = "1000 per hour"
+    # Registration forms sent per address: an office behind one NAT address registers a few
+    # dozen colleagues an hour (typing errors included); a script is stopped at 60.
+    REGISTRATIONS_PER_ADDRESS = "60 per hour"
     # Logins in each worker process's line for a password check (scrypt, ~0.1 s of CPU), the
     # one being checked included; each holds a request thread, so keep it below the threads
     # (gunicorn.conf.py: 4). Beyond it: 503 "busy, retry".

@@ -7,21 +7,18 @@ password column or a generated one, which is handed back once (never stored in p
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from werkzeug.security import generate_password_hash
 
 from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
-from quizapp.auth.services import normalise_login
+from quizapp.auth.services import hash_new_passwords, normalise_login
+from quizapp.database import begin_writing
 from quizapp.extensions import db
 from quizapp.units.tables import RowProblem, TableError, read_table
 
@@ -164,7 +161,19 @@ def import_roster(
     if report.problems:
         report.problems.sort(key=lambda p: p.row or 0)
         return report
-    _apply(people, now, report, hash_passwords=not dry_run)
+    # First passwords are hashed before the write lock is taken (every answer save would wait
+    # behind the hashing); the accounts are matched again under it, as one may have been
+    # made or changed meanwhile.
+    matched = {person.row: person.user and person.user.id for person in people}
+    first_passwords = _first_passwords(people, hashed=not dry_run)
+    begin_writing(db.session)
+    if not dry_run:
+        _match_again(people, matched, scope, report.problems.append)
+        if report.problems:
+            db.session.rollback()
+            report.problems.sort(key=lambda p: p.row or 0)
+            return report
+    _apply(people, now, report, first_passwords)
 
     if replace:
         kept = {person.user.id for person in people}
@@ -382,17 +391,45 @@ def _match_accounts(people: list[_Person], scope, problem) -> None:
         person.user = user
 
 
-def _apply(people: list[_Person], now: datetime, report: RosterReport, hash_passwords=True):
-    method = current_app.config["PASSWORD_HASH_METHOD"]
+def _first_passwords(people: list[_Person], *, hashed: bool) -> dict[int, tuple[str, str]]:
+    """Row -> (password, hash) for each person without an account: the file's password or a
+    generated one, hashed outside the write transaction (on every core)."""
     new_people = [p for p in people if p.user is None]
     passwords = [p.password or generate_password() for p in new_people]
-    if hash_passwords:
-        # scrypt releases the GIL: hash a large roster on every core.
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            hashes = list(pool.map(lambda pw: generate_password_hash(pw, method=method), passwords))
-    else:
-        hashes = ["!dry-run"] * len(passwords)  # rolled back, never stored
-    for person, password, password_hash in zip(new_people, passwords, hashes, strict=True):
+    # A dry run's accounts are rolled back: no hash is ever stored.
+    hashes = hash_new_passwords(passwords) if hashed else ["!dry-run"] * len(passwords)
+    pairs = zip(passwords, hashes, strict=True)
+    return {person.row: pair for person, pair in zip(new_people, pairs, strict=True)}
+
+
+def _match_again(people: list[_Person], matched: dict[int, int | None], scope, problem) -> None:
+    """Match the accounts again (under the write lock); a row whose account changed since the
+    first passwords were made is a problem: the file is to be imported again."""
+    for person in people:
+        person.user = None
+    _match_accounts(people, scope, problem)
+    for person in people:
+        if (person.user and person.user.id) != matched[person.row]:
+            problem(
+                RowProblem(
+                    person.row,
+                    _l(
+                        "The accounts of this row changed while the file was being imported "
+                        "(a registration or another import): import the file again."
+                    ),
+                )
+            )
+
+
+def _apply(
+    people: list[_Person],
+    now: datetime,
+    report: RosterReport,
+    first_passwords: dict[int, tuple[str, str]],
+):
+    new_people = [p for p in people if p.user is None]
+    for person in new_people:
+        password, password_hash = first_passwords[person.row]
         person.user = User(
             login=person.login, full_name=person.full_name, password_hash=password_hash
         )
@@ -413,7 +450,7 @@ def _apply(people: list[_Person], now: datetime, report: RosterReport, hash_pass
             )
     for person in people:
         user = person.user
-        if user.id is not None:
+        if person.row not in first_passwords:  # not new (an autoflush may have given ids)
             report.updated += 1
             if person.password:
                 report.kept_passwords += 1
