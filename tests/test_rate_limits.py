@@ -147,7 +147,20 @@ def test_no_rate_limit_refuses_an_answer(host, make_user, make_round):
     assert floods == [401, 401, 401, 429]
 
 
-# --- Redis: several worker processes share one set of counters -----------------------------
+# --- several worker processes share one set of counters ---------------------------------------
+
+
+def fail_100_times_then_find_the_account_locked(live: LiveServer, tries: int = 1) -> None:
+    """100 wrong passwords, then the right one `tries` times: refused (429) on any worker."""
+    body = {"login": "thisinh1@demo.vn", "password": "wrong"}
+    for _ in range(100):  # a new connection each time, so both workers take some
+        with httpx.Client(base_url=live.url) as client:
+            assert client.post("/api/v1/login", json=body).status_code == 401
+    right = {"login": "thisinh1@demo.vn", "password": "demo1234"}
+    for _ in range(tries):
+        with httpx.Client(base_url=live.url) as client:
+            locked = client.post("/api/v1/login", json=right)
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
 
 
 def test_two_workers_share_counters_through_redis(tmp_path, redis_url):
@@ -158,14 +171,7 @@ def test_two_workers_share_counters_through_redis(tmp_path, redis_url):
     live.seed()
     live.start()
     try:
-        body = {"login": "thisinh1@demo.vn", "password": "wrong"}
-        for _ in range(100):  # a new connection each time, so both workers take some
-            with httpx.Client(base_url=live.url) as client:
-                assert client.post("/api/v1/login", json=body).status_code == 401
-        with httpx.Client(base_url=live.url) as client:
-            right = {"login": "thisinh1@demo.vn", "password": "demo1234"}
-            locked = client.post("/api/v1/login", json=right)
-        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+        fail_100_times_then_find_the_account_locked(live)
         keys = redis.Redis.from_url(redis_url).keys("*")
         assert any(b"/quizapp/" in key and b"/login-account/" in key for key in keys), keys
         assert not any(b"demo.vn" in key for key in keys)  # no logins stored in clear
@@ -186,15 +192,7 @@ def test_two_workers_share_counters_through_the_database(tmp_path):
     live.env["GUNICORN_CMD_ARGS"] = "--access-logformat '%(p)s %(r)s %(s)s'"
     live.start()
     try:
-        body = {"login": "thisinh1@demo.vn", "password": "wrong"}
-        for _ in range(100):  # a new connection each time, so both workers take some
-            with httpx.Client(base_url=live.url) as client:
-                assert client.post("/api/v1/login", json=body).status_code == 401
-        right = {"login": "thisinh1@demo.vn", "password": "demo1234"}
-        for _ in range(6):  # the right password, on whichever worker: locked everywhere
-            with httpx.Client(base_url=live.url) as client:
-                locked = client.post("/api/v1/login", json=right)
-            assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+        fail_100_times_then_find_the_account_locked(live, tries=6)
         log = (tmp_path / "access.log").read_text().splitlines()
         failures = [line.split()[0] for line in log if " 401" in line]
         assert len(failures) == 100 and len(set(failures)) == 2, "both workers took failures"

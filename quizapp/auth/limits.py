@@ -55,8 +55,12 @@ def too_many_failures() -> str:
     return _(
         "Too many failed logins. Try again in %(minutes)d minutes, or ask your unit to reset "
         "your password.",
-        minutes=math.ceil(retry_after_seconds() / 60),
+        minutes=_minutes_to_wait(),
     )
+
+
+def _minutes_to_wait() -> int:
+    return math.ceil(retry_after_seconds() / 60)
 
 
 # Shared scopes: the login page and POST /api/v1/login draw on the same counters.
@@ -84,7 +88,7 @@ def too_many_registrations() -> str:
     return _(
         "Too many accounts were registered from your network in the last hour. Try again in "
         "%(minutes)d minutes, or ask your unit for an account.",
-        minutes=math.ceil(retry_after_seconds() / 60),
+        minutes=_minutes_to_wait(),
     )
 
 
