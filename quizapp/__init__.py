@@ -43,6 +43,12 @@ def register_config(app: Flask, config: type | dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if app.config.get("SESSION_COOKIE_SECURE") and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("Set QUIZAPP_SECRET_KEY: production refuses the default secret key.")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("quizapp-database:") and (
+        app.config["RATELIMIT_STRATEGY"] != "moving-window"
+    ):
+        raise RuntimeError(
+            "With the limits counted in the database, keep the moving-window strategy."
+        )
     places = app.config["LOGIN_LINE"]
     if type(places) is not int or places < 1:
         raise RuntimeError(
@@ -64,6 +70,7 @@ def register_requests(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from quizapp import models  # noqa: F401  (every table in the metadata)
+    from quizapp.auth import limit_store  # noqa: F401  (registers quizapp-database://)
     from quizapp.auth.access import unauthorized
     from quizapp.auth.services import load_user, set_login_line
     from quizapp.database import configure_sqlite, sqlite_engine_options

@@ -15,7 +15,9 @@ class Config:
     WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # The remember cookie logs its holder in as the session cookie does: the same protections.
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     PASSWORD_HASH_METHOD = "scrypt"
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -39,17 +41,22 @@ class Config:
     # per account. Per address: generous, since a whole department logs in through one NAT.
     LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
     LOGIN_FAILURES_PER_ADDRESS = "1000 per hour"
+    # Registration forms sent per address: an office behind one NAT address registers a few
+    # dozen colleagues an hour (typing errors included); a script is stopped at 60.
+    REGISTRATIONS_PER_ADDRESS = "60 per hour"
     # Logins in each worker process's line for a password check (scrypt, ~0.1 s of CPU), the
     # one being checked included; each holds a request thread, so keep it below the threads
     # (gunicorn.conf.py: 4). Beyond it: 503 "busy, retry".
     LOGIN_LINE = 3
-    # Counters (and cached boards, below) live in this process unless QUIZAPP_REDIS_URL points
-    # every worker and host at one Redis (then the limits hold across them).
+    # Counters live in the database (rate_limit_hits), which every worker and host shares, so
+    # the limits hold across them; in Redis instead when QUIZAPP_REDIS_URL is set (cached
+    # boards, below, stay in each process without it).
     REDIS_URL = None
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "quizapp-database://"
     RATELIMIT_STRATEGY = "moving-window"  # exact: never more than the limit in any hour
     RATELIMIT_KEY_PREFIX = "quizapp"
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in this process meanwhile
+    # Store unreachable: count in this process meanwhile (checked again every few seconds).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Off: it stamps Retry-After (the whole window) on every login answer, a 200 included;
     # the 429 handlers set Retry-After themselves (auth.limits.retry_after_seconds).
     RATELIMIT_HEADERS_ENABLED = False

@@ -19,6 +19,9 @@ _READS_FIRST = "quizapp.reads_first"  # in the request's environ: it is the requ
 # Execution options of a Core connection whose first statement, a read, runs alone: SQLite
 # autocommits it (no BEGIN, outside the write lock); `begin_writing_aside` begins the write.
 READ_ALONE = {"quizapp_read_alone": True}
+# Execution options of a connection whose transactions only read: they begin deferred even in a
+# writing request (the rate-limit counters looked up before a login's view runs).
+READS_ONLY = {"quizapp_reads_only": True}
 _writing: ContextVar[bool] = ContextVar("quizapp_writing", default=False)
 
 
@@ -164,6 +167,12 @@ class QueuedWriterConnection(sqlite3.Connection):
                 self._lock_file = None
 
 
+def holds_write_lock() -> bool:
+    """Does this thread hold SQLite's write lock (a transaction begun IMMEDIATE on a database
+    file)? Another connection of this thread would then wait for it until its busy timeout."""
+    return bool(getattr(QueuedWriterConnection._held, "locked", False))
+
+
 def sqlite_engine_options(options: dict) -> dict:
     """Engine options for a SQLite database: connections of the queueing kind above (which
     `configure_sqlite` and `begin_writing` rely on)."""
@@ -178,7 +187,8 @@ def configure_sqlite(engine: Engine) -> None:
     locked" when another writer committed in between; starting writers with BEGIN IMMEDIATE
     makes them queue instead. Writing requests (POST, PUT, …) other than `reads_first` views,
     code inside `writing()`, and the transaction after `begin_writing` begin IMMEDIATE; reads
-    stay deferred so they never hold the write lock.
+    stay deferred so they never hold the write lock, as do connections given the `READS_ONLY`
+    execution options (even in a writing request).
     """
 
     @event.listens_for(engine, "connect")
@@ -199,9 +209,10 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        if connection.get_execution_options().get("quizapp_read_alone"):
+        options = connection.get_execution_options()
+        if options.get("quizapp_read_alone"):
             return  # READ_ALONE: no transaction until begin_writing_aside
-        immediate = (
+        immediate = not options.get("quizapp_reads_only") and (
             _writing.get()
             or (has_app_context() and g.get("quizapp_writing"))
             or _writes_from_start()

@@ -1,6 +1,7 @@
-"""HTTP security headers (a CSP without inline script, no framing, no sniffing) and proxies."""
+"""HTTP security headers (a CSP without inline script, no framing, no sniffing, no caching of
+what names people) and proxies."""
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,10 +44,14 @@ def register_security_headers(app: Flask) -> None:
         for name, value in wanted:
             if name.lower() not in present:
                 headers.add(name, value)
-        if "cache-control" not in present and (
-            response.mimetype == "application/json" or "set-cookie" in present
-        ):
-            headers.add("Cache-Control", "no-store")
+        # Pages, API answers and downloads name people (attempts, results, rosters, first
+        # passwords): no browser or proxy keeps them. Static files keep their caching; a view's
+        # own Cache-Control is kept, but for send_file's default (no-cache still stores).
+        if request.endpoint != "static":
+            if "cache-control" not in present:
+                headers.add("Cache-Control", "no-store")
+            elif headers["Cache-Control"] == "no-cache":
+                headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -429,7 +429,7 @@ def test_each_role_gets_what_the_matrix_says(app, world):
         for method, rule in sorted(rules(app), key=lambda pair: (pair[1].rule, pair[0]))
         if (method, rule.rule) in MATRIX  # the others are reported by the test above
     ] + [(method, "(extra)", case) for method, case in EXTRA]
-    wrong, page_problems, pages_checked = [], [], 0
+    wrong, page_problems, pages_checked, stored = [], [], 0, []
     for method, name, case in cases:
         for role in ROLES:
             client = app.test_client()
@@ -441,6 +441,10 @@ def test_each_role_gets_what_the_matrix_says(app, world):
             if response.status_code == 200 and response.mimetype == "text/html":
                 page_problems.extend(unsafe_page(f"{method} {url} as {role}", response))
                 pages_checked += 1  # noqa: SIM113
+            if not url.startswith("/static/") and "no-store" not in response.headers.get(
+                "Cache-Control", ""
+            ):  # anything but a static file may name people: no browser or proxy keeps it
+                stored.append(f"{method} {url} as {role}: {response.headers.get('Cache-Control')}")
             expected = case.expect[role]
             api = url.startswith("/api/")
             got = response.status_code if isinstance(expected, int) else classify(response, api)
@@ -452,6 +456,7 @@ def test_each_role_gets_what_the_matrix_says(app, world):
                 )
     assert not wrong, "\n".join(wrong)
     assert pages_checked >= 40 and not page_problems, "\n".join(page_problems)
+    assert not stored, "Cache-Control without no-store:\n" + "\n".join(stored)
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.I)

@@ -14,9 +14,11 @@ OFFICE = "203.0.113.7"  # one NAT address for a whole department (TEST-NET-3, ne
 
 @pytest.fixture(autouse=True)
 def fresh_counters(app):
-    limiter.reset()
+    with app.app_context():  # the counters are in the app's database
+        limiter.reset()
     yield
-    limiter.reset()
+    with app.app_context():
+        limiter.reset()
 
 
 def api(client, login, password, address=OFFICE):
@@ -145,7 +147,20 @@ def test_no_rate_limit_refuses_an_answer(host, make_user, make_round):
     assert floods == [401, 401, 401, 429]
 
 
-# --- Redis: several worker processes share one set of counters -----------------------------
+# --- several worker processes share one set of counters ---------------------------------------
+
+
+def fail_100_times_then_find_the_account_locked(live: LiveServer, tries: int = 1) -> None:
+    """100 wrong passwords, then the right one `tries` times: refused (429) on any worker."""
+    body = {"login": "thisinh1@demo.vn", "password": "wrong"}
+    for _ in range(100):  # a new connection each time, so both workers take some
+        with httpx.Client(base_url=live.url) as client:
+            assert client.post("/api/v1/login", json=body).status_code == 401
+    right = {"login": "thisinh1@demo.vn", "password": "demo1234"}
+    for _ in range(tries):
+        with httpx.Client(base_url=live.url) as client:
+            locked = client.post("/api/v1/login", json=right)
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
 
 
 def test_two_workers_share_counters_through_redis(tmp_path, redis_url):
@@ -156,16 +171,39 @@ def test_two_workers_share_counters_through_redis(tmp_path, redis_url):
     live.seed()
     live.start()
     try:
-        body = {"login": "thisinh1@demo.vn", "password": "wrong"}
-        for _ in range(100):  # a new connection each time, so both workers take some
-            with httpx.Client(base_url=live.url) as client:
-                assert client.post("/api/v1/login", json=body).status_code == 401
-        with httpx.Client(base_url=live.url) as client:
-            right = {"login": "thisinh1@demo.vn", "password": "demo1234"}
-            locked = client.post("/api/v1/login", json=right)
-        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+        fail_100_times_then_find_the_account_locked(live)
         keys = redis.Redis.from_url(redis_url).keys("*")
         assert any(b"/quizapp/" in key and b"/login-account/" in key for key in keys), keys
         assert not any(b"demo.vn" in key for key in keys)  # no logins stored in clear
+    finally:
+        live.stop()
+
+
+def test_two_workers_share_counters_through_the_database(tmp_path):
+    """The default set-up, no Redis: failures on either worker count on both, and the limit is
+    exactly the documented one (LOGIN_FAILURES_PER_ACCOUNT: 100 an hour)."""
+    from sqlalchemy import create_engine, text
+
+    live = LiveServer(tmp_path, workers=2, threads=2)
+    live.env.pop("QUIZAPP_REDIS_URL", None)
+    # Cheap hashes for the seeded accounts and the checks: the count matters here, not the cost.
+    live.env["QUIZAPP_PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
+    live.seed()
+    live.env["GUNICORN_CMD_ARGS"] = "--access-logformat '%(p)s %(r)s %(s)s'"
+    live.start()
+    try:
+        fail_100_times_then_find_the_account_locked(live, tries=6)
+        log = (tmp_path / "access.log").read_text().splitlines()
+        failures = [line.split()[0] for line in log if " 401" in line]
+        assert len(failures) == 100 and len(set(failures)) == 2, "both workers took failures"
+        engine = create_engine(live.env["QUIZAPP_DATABASE_URL"])
+        try:
+            with engine.connect() as connection:
+                keys = connection.scalars(text("SELECT key FROM rate_limit_hits")).all()
+        finally:
+            engine.dispose()
+        assert len(keys) == 200  # 100 for the account, 100 for the address
+        assert all(key.startswith("LIMITER/quizapp/") for key in keys)
+        assert not any("demo.vn" in key for key in keys)  # no logins stored in clear
     finally:
         live.stop()

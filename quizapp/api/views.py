@@ -102,6 +102,7 @@ def openapi():
 
 
 @blueprint.post("/login")  # no CSRF token exists before login; a JSON body cannot come from a form
+@reads_first  # a login writes nothing; its failures are counted apart (auth.limit_store)
 @limits.per_account  # failures shared with the login page; over the limit: 429 with Retry-After
 @limits.per_address
 def login():

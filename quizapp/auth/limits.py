@@ -1,8 +1,10 @@
-"""Login limits: failed logins counted per account and per address (ASVS 2.2.1).
+"""Login limits: failed logins counted per account and per address (ASVS 2.2.1); and
+registrations counted per address.
 
 Only failures count, so an office of hundreds behind one NAT address logs in freely; once a
 limit is reached every try on that account (or from that address) answers 429 until the window
-moves on, a correct password included, so the answer never tells a guess was right.
+moves on, a correct password included, so the answer never tells a guess was right. The
+counters are shared by every worker and host (auth.limit_store, or Redis).
 """
 
 import hashlib
@@ -53,8 +55,12 @@ def too_many_failures() -> str:
     return _(
         "Too many failed logins. Try again in %(minutes)d minutes, or ask your unit to reset "
         "your password.",
-        minutes=math.ceil(retry_after_seconds() / 60),
+        minutes=_minutes_to_wait(),
     )
+
+
+def _minutes_to_wait() -> int:
+    return math.ceil(retry_after_seconds() / 60)
 
 
 # Shared scopes: the login page and POST /api/v1/login draw on the same counters.
@@ -74,4 +80,24 @@ per_address = limiter.shared_limit(
     methods=["POST"],
     deduct_when=_login_failed,
     error_message=too_many_failures,
+)
+
+
+def too_many_registrations() -> str:
+    """The message for a breached registration limit, with the minutes to wait."""
+    return _(
+        "Too many accounts were registered from your network in the last hour. Try again in "
+        "%(minutes)d minutes, or ask your unit for an account.",
+        minutes=_minutes_to_wait(),
+    )
+
+
+# Every registration form sent counts (checked before the view, so simultaneous ones cannot
+# slip past): enough for an office behind one address to register its people, not a script.
+per_address_registrations = limiter.limit(
+    lambda: current_app.config["REGISTRATIONS_PER_ADDRESS"],
+    scope="register-address",
+    key_func=get_remote_address,
+    methods=["POST"],
+    error_message=too_many_registrations,
 )

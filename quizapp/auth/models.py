@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, false
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.clock import utcnow
@@ -87,3 +87,30 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.login}>"
+
+
+class RateLimitHit(db.Model):
+    """One counted hit of a rate limit (a failed login, a registration) until it leaves the
+    limit's moving window: the limits' store when no Redis is configured (auth.limit_store)."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key_expires_at", "key", "expires_at"),)
+
+    # 64 bits on PostgreSQL (ids are never reused); SQLite's rowid is an INTEGER.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255))  # the limit's key: no login in clear
+    # Seconds since the epoch, as the limits library counts (time.time()).
+    expires_at: Mapped[float] = mapped_column(index=True)
+
+
+class SpentToken(db.Model):
+    """A one-time token that has been used (its digest), kept while the token could still be
+    valid: the key decides between simultaneous requests with the same token."""
+
+    __tablename__ = "spent_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

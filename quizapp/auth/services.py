@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
 from quizapp.config import Config
+from quizapp.database import begin_writing
 from quizapp.errors import Conflict, Invalid
 from quizapp.extensions import db
 
@@ -31,8 +33,55 @@ def normalise_login(login: str) -> str:
     return login.strip().lower()
 
 
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+def hash_password(password: str, method: str | None = None) -> str:
+    """The hash to store (scrypt: ~0.1 s of CPU). Never under the write lock: in a request, or
+    anywhere a transaction may be open, use `hash_new_password(s)`."""
+    return generate_password_hash(
+        password, method=method or current_app.config["PASSWORD_HASH_METHOD"]
+    )
+
+
+def hash_new_password(password: str) -> str:
+    """The hash to store for a new password, made outside any write transaction.
+
+    The session's transaction, which must only have read so far (hash before the first
+    write), is ended: a writing request's transaction holds SQLite's write lock, and every
+    answer save would queue behind the hashing. Then it is hashed on the hashing thread, in
+    the login line ("busy, retry" beyond it), as a login's check is. The caller's writes come
+    after, in a transaction of their own (`begin_writing`).
+    """
+    _end_read()
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    return _in_line(
+        _l("Many people are registering or logging in right now; try again in a few seconds."),
+        generate_password_hash,
+        password,
+        method,
+    )
+
+
+def hash_new_passwords(passwords: list[str]) -> list[str]:
+    """Hashes for many new passwords (a roster's first passwords), on every core (scrypt
+    releases the GIL), outside any write transaction as in `hash_new_password`."""
+    _end_read()
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda password: hash_password(password, method), passwords))
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Check a password against its stored hash (a contest's), outside any write transaction,
+    on the hashing thread in the login line, as a login's check is."""
+    _end_read()
+    return _check_password(stored, password)
+
+
+def _end_read() -> None:
+    """End the session's transaction, which has only read, before slow work (a hash)."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("hash passwords before the transaction's first write")
+    session.commit()
 
 
 @dataclass(frozen=True)
@@ -81,7 +130,7 @@ def authenticate(login: str, password: str) -> User | None:
     stored = user.password_hash if user is not None and user.is_active else None
     # End the read before hashing: a POST's transaction holds SQLite's write lock, and every
     # answer save would queue behind the ~0.1 s of scrypt (bench/RESULTS.md, login rush).
-    db.session.commit()
+    _end_read()
     if stored is None:
         method = current_app.config["PASSWORD_HASH_METHOD"]
         if method not in _DUMMY_HASH:  # once per process, on the hashing thread like any check
@@ -99,10 +148,23 @@ def _check_password(stored: str, password: str) -> bool:
     A login rush would otherwise fill every worker thread with hashing and take the CPU from
     the answer saves of people already in a round (bench/RESULTS.md, login rush).
     """
+    return _in_line(
+        _l("Many people are logging in right now; try again in a few seconds."),
+        check_password_hash,
+        stored,
+        password,
+    )
+
+
+def _in_line(busy_message, function, *args):
+    """`function(*args)` on the hashing thread, holding a place in the login line."""
     if not _LOGIN_LINE.acquire(blocking=False):
-        raise _busy()
+        raise ServiceUnavailable(
+            description=str(busy_message),
+            retry_after=random.randint(2, 5),  # spread the retries out
+        )
     try:
-        return _HASHER.submit(check_password_hash, stored, password).result()
+        return _HASHER.submit(function, *args).result()
     finally:
         _LOGIN_LINE.release()
 
@@ -123,13 +185,6 @@ def _lower_priority() -> None:
 _HASHER = ThreadPoolExecutor(
     max_workers=1, thread_name_prefix="password-hash", initializer=_lower_priority
 )
-
-
-def _busy() -> ServiceUnavailable:
-    return ServiceUnavailable(
-        description=str(_l("Many people are logging in right now; try again in a few seconds.")),
-        retry_after=random.randint(2, 5),  # spread the retries out
-    )
 
 
 @dataclass
@@ -156,17 +211,20 @@ def create_user(data: NewUser, *, actor: User | None = None, commit: bool = True
         raise Invalid(
             _l("Unknown role %(role)r: use participant, organizer, hr or admin.", role=data.role)
         )
+    taken = _l("Login %(login)r is already taken.", login=login)
     if db.session.scalar(select(func.count()).select_from(User).where(User.login == login)):
-        raise Conflict(_l("Login %(login)r is already taken.", login=login))
+        raise Conflict(taken)
     unit = None
     if data.unit_code:
         unit = db.session.scalar(select(Unit).where(Unit.code == data.unit_code))
         if unit is None:
             raise Invalid(_l("Unknown unit code %(code)r.", code=data.unit_code))
+    password_hash = hash_new_password(data.password)  # ends the reads above
+    begin_writing(db.session)
     user = User(
         login=login,
         full_name=data.full_name.strip(),
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         role=data.role,
         unit=unit,
         email=data.email,
@@ -177,7 +235,11 @@ def create_user(data: NewUser, *, actor: User | None = None, commit: bool = True
     db.session.add(user)
     record("user.create", user=actor, target=login, role=data.role)
     if commit:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # taken meanwhile, while the password was hashed
+            db.session.rollback()
+            raise Conflict(taken) from None
     return user
 
 

@@ -18,6 +18,7 @@ from quizapp.auth.services import (
     self_registration_open,
 )
 from quizapp.auth.sessions import begin_session, end_session
+from quizapp.database import reads_first
 from quizapp.errors import ServiceError
 from quizapp.extensions import db
 
@@ -42,6 +43,7 @@ def safe_next(target: str | None) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@reads_first  # a login writes nothing; its failures are counted apart (auth.limit_store)
 @limits.per_account
 @limits.per_address
 def login():
@@ -59,27 +61,26 @@ def login():
 
 
 @blueprint.errorhandler(RateLimitExceeded)
-def too_many_failed_logins(error: RateLimitExceeded):
-    """The login form again, saying how long to wait."""
+def too_many_tries(error: RateLimitExceeded):
+    """The form again (login or registration), saying how long to wait."""
     flash(error.description, "error")
-    form = LoginForm()
-    return (
-        render_template("auth/login.html", form=form, registration_open=self_registration_open()),
-        429,
-        {"Retry-After": str(limits.retry_after_seconds())},
-    )
+    return _form_page(), 429, {"Retry-After": str(limits.retry_after_seconds())}
 
 
 @blueprint.errorhandler(ServiceUnavailable)
-def login_busy(error: ServiceUnavailable):
-    """A login rush: the form again with the login kept, saying to press once more shortly."""
+def busy(error: ServiceUnavailable):
+    """A login or registration rush: the form again with what was typed kept, saying to press
+    once more shortly."""
     flash(error.description, "error")
-    return (
-        render_template(
-            "auth/login.html", form=LoginForm(), registration_open=self_registration_open()
-        ),
-        503,
-        dict(error.get_headers()[1:]),  # Retry-After, without the error page's content type
+    # Retry-After, without the error page's content type.
+    return _form_page(), 503, dict(error.get_headers()[1:])
+
+
+def _form_page() -> str:
+    if request.endpoint == "auth.register":
+        return render_template("auth/register.html", form=_register_form())
+    return render_template(
+        "auth/login.html", form=LoginForm(), registration_open=self_registration_open()
     )
 
 
@@ -91,17 +92,13 @@ def logout():
 
 
 @blueprint.route("/register", methods=["GET", "POST"])
+@reads_first  # the password is hashed before the write lock is taken (create_user)
+@limits.per_address_registrations
 def register():
     if not self_registration_open():
         flash(_("Registration is closed; ask your unit for an account."), "error")
         return redirect(url_for("auth.login"))
-    form = RegisterForm()
-    # No unit is preselected (people would keep the first one), and each names its parent,
-    # since many bodies have a "Văn phòng" of their own.
-    form.unit_id.choices = [(0, _("— Choose your unit —"))] + [
-        (unit.id, f"{unit.name} ({unit.parent.name})" if unit.parent else unit.name)
-        for unit in registration_units()
-    ]
+    form = _register_form()
     if form.validate_on_submit():
         from quizapp.auth.models import Unit
 
@@ -126,3 +123,14 @@ def register():
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("contests.home"))
     return render_template("auth/register.html", form=form)
+
+
+def _register_form() -> RegisterForm:
+    form = RegisterForm()
+    # No unit is preselected (people would keep the first one), and each names its parent,
+    # since many bodies have a "Văn phòng" of their own.
+    form.unit_id.choices = [(0, _("— Choose your unit —"))] + [
+        (unit.id, f"{unit.name} ({unit.parent.name})" if unit.parent else unit.name)
+        for unit in registration_units()
+    ]
+    return form

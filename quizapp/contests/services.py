@@ -11,12 +11,11 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash
 
 from quizapp.admin.models import AuditLog
 from quizapp.admin.services import record
 from quizapp.auth.models import Role, Unit, User
-from quizapp.auth.services import hash_password
+from quizapp.auth.services import hash_new_password, verify_password
 from quizapp.banks.models import Category, QuestionBank
 from quizapp.contests.models import DEFAULT_RANKING, Contest, ContestAccess, Round, RoundDraw
 from quizapp.contests.schema import (
@@ -27,6 +26,7 @@ from quizapp.contests.schema import (
     RoundSpec,
     parse_contest_file,
 )
+from quizapp.database import begin_writing
 from quizapp.draws import available_questions
 from quizapp.errors import Invalid, NotFound, ServiceError
 from quizapp.extensions import db
@@ -300,6 +300,7 @@ def create_contest_from_spec(
     spec: ContestSettings, *, actor: User | None = None, source: str = "page"
 ) -> Contest:
     """Create a contest (with the rounds a full ContestSpec carries); all or nothing."""
+    password_hash = hash_new_password(spec.password) if spec.password else None  # no lock held
     problems = _slug_problem(spec.slug)
     units, unit_problems = _resolve_units(spec.audience)
     problems += unit_problems
@@ -315,7 +316,9 @@ def create_contest_from_spec(
     if problems:
         raise ContestInvalid(problems)
 
+    begin_writing(db.session)
     contest = _contest_from_spec(spec, units, rounds, actor)
+    contest.password_hash = password_hash
     contest.organizers = organizers
     db.session.add(contest)
     record(
@@ -355,7 +358,6 @@ def _contest_from_spec(spec: ContestSettings, units, rounds, actor) -> Contest:
         description=spec.description,
         rules=spec.rules,
         self_registration=spec.self_registration,
-        password_hash=hash_password(spec.password) if spec.password else None,
         unit_rank_threshold=spec.unit_rank_threshold,
         public_leaderboard=spec.public_leaderboard,
         ranking=_ranking(spec),
@@ -491,6 +493,7 @@ def update_contest(
     The ranking chain is fixed once a round has opened (recorded results rest on it). A new
     password (or none) withdraws the access granted with the old one.
     """
+    password_hash = hash_new_password(spec.password) if spec.password else None  # no lock held
     problems = _slug_problem(spec.slug, contest)
     units, unit_problems = _resolve_units(spec.audience)
     problems += unit_problems
@@ -513,6 +516,7 @@ def update_contest(
                 )
             ]
         )
+    begin_writing(db.session)
     before = contest_snapshot(contest)
     contest.slug = spec.slug
     contest.title = spec.title
@@ -526,7 +530,7 @@ def update_contest(
     contest.ranking = _ranking(spec)
     password_changed = bool(spec.password) or (clear_password and contest.password_hash)
     if spec.password:
-        contest.password_hash = hash_password(spec.password)
+        contest.password_hash = password_hash
     elif clear_password:
         contest.password_hash = None
     if password_changed:
@@ -723,7 +727,8 @@ def enter_contest_password(user: User, contest: Contest, password: str, now: dat
     )
     if failures >= PASSWORD_FAILURES_ALLOWED:
         raise TooManyGuesses(_l("Too many wrong passwords; wait 15 minutes, then try again."))
-    if not check_password_hash(contest.password_hash, password or ""):
+    # Checked outside the write lock (verify_password ends this read), as a login is.
+    if not verify_password(contest.password_hash, password or ""):
         entry = record("contest.password_failed", user=user, target=contest.slug)
         entry.at = now
         db.session.commit()

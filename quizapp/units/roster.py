@@ -11,18 +11,16 @@ HR's answer updates the others in place.
 
 from __future__ import annotations
 
-import os
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
-from sqlalchemy import update
-from werkzeug.security import generate_password_hash
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
 
 from quizapp.admin.services import record
 from quizapp.auth.models import User
+from quizapp.auth.services import hash_new_passwords
 from quizapp.database import begin_writing
 from quizapp.extensions import db
 from quizapp.units.roster_accounts import (
@@ -129,7 +127,6 @@ def import_roster(
     except TableError as error:
         report.problems = error.problems
         return report
-    begin_writing(db.session)  # the file is read; no parse holds SQLite's write lock
     report.ignored_columns = table.ignored_columns
     people = parse_rows(table, scope, report.problems.append)
     match_accounts(people, scope, report.problems.append)
@@ -140,7 +137,16 @@ def import_roster(
     rows = sort_out(people, decisions)
     report.staff, report.self_registered = rows.staff, rows.self_registered
     report.adopted, report.apart = rows.adopted, rows.apart
-    _apply(rows.imported, now, report, hash_passwords=not dry_run)
+    # First passwords are hashed before the write lock is taken (every answer save would wait
+    # behind the hashing); under it, a row whose accounts changed meanwhile is refused.
+    first_passwords = _first_passwords(rows.imported, hashed=not dry_run)
+    begin_writing(db.session)  # the file is read and hashed; no parse holds the write lock
+    if not dry_run:
+        _check_unchanged(rows.imported, report.problems.append)
+        if report.problems:
+            db.session.rollback()
+            return report
+    _apply(rows.imported, now, report, first_passwords)
 
     if replace:
         kept = {person.user.id for person in rows.imported}
@@ -187,22 +193,58 @@ def import_roster(
     return report
 
 
-def _apply(people: list[RosterPerson], now: datetime, report: RosterReport, hash_passwords=True):
-    method = current_app.config["PASSWORD_HASH_METHOD"]
+def _first_passwords(people: list[RosterPerson], *, hashed: bool) -> list[tuple[str, str]]:
+    """(password, hash) for each new person, then each adopted one, in that order.
+
+    An adopted account gets a generated password even when the file has one for the row: the
+    first password must reach the person through HR's one-time list, like a new account's.
+    Hashed outside any write transaction, on every core; a dry run's are never stored.
+    """
     new_people = [p for p in people if p.user is None]
     adopted = [p for p in people if p.adopting]
-    # An adopted account gets a generated password even when the file has one for the row:
-    # the first password must reach the person through HR's one-time list, like a new account's.
     passwords = [p.password or generate_password() for p in new_people]
     passwords += [generate_password() for _ in adopted]
-    if hash_passwords:
-        # scrypt releases the GIL: hash a large roster on every core.
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            hashes = list(pool.map(lambda pw: generate_password_hash(pw, method=method), passwords))
-    else:
-        hashes = ["!dry-run"] * len(passwords)  # rolled back, never stored
-    for person, password, password_hash in zip(
-        new_people + adopted, passwords, hashes, strict=True
+    hashes = hash_new_passwords(passwords) if hashed else ["!dry-run"] * len(passwords)
+    return list(zip(passwords, hashes, strict=True))
+
+
+def _check_unchanged(people: list[RosterPerson], problem) -> None:
+    """Under the write lock: no account has taken a new person's login or employee code since
+    the rows were matched (a registration or another import meanwhile)."""
+    new_people = [p for p in people if p.user is None]
+    logins = {p.login: p for p in new_people}
+    codes = {p.employee_code: p for p in new_people if p.employee_code}
+    taken = [
+        logins[login]
+        for login in db.session.scalars(select(User.login).where(User.login.in_(logins)))
+    ] + [
+        codes[code]
+        for code in db.session.scalars(
+            select(User.employee_code).where(User.employee_code.in_(codes))
+        )
+    ]
+    for person in sorted({id(p): p for p in taken}.values(), key=lambda p: p.row):
+        problem(
+            RowProblem(
+                person.row,
+                _l(
+                    "The accounts of this row changed while the file was being imported "
+                    "(a registration or another import): import the file again."
+                ),
+            )
+        )
+
+
+def _apply(
+    people: list[RosterPerson],
+    now: datetime,
+    report: RosterReport,
+    first_passwords: list[tuple[str, str]],
+):
+    new_people = [p for p in people if p.user is None]
+    adopted = [p for p in people if p.adopting]
+    for person, (password, password_hash) in zip(
+        new_people + adopted, first_passwords, strict=True
     ):
         if person.adopting:
             _adopt(person.user, person, password_hash)

@@ -1,5 +1,7 @@
 """Pages: the unit tree (admins edit it), unit and roster uploads, the one-time passwords file."""
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -19,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 
 from quizapp.auth.access import roles_required
 from quizapp.auth.models import Role
+from quizapp.auth.tokens import spend_once
 from quizapp.clock import now
 from quizapp.database import reads_first
 from quizapp.errors import NotFound, ServiceError
@@ -41,7 +44,7 @@ from quizapp.units.services import (
 
 blueprint = Blueprint("units", __name__)
 
-PASSWORDS_MAX_AGE = 3600  # seconds the result page's download stays valid
+PASSWORDS_MAX_AGE = timedelta(hours=1)  # how long the result page's download stays valid
 
 
 @blueprint.get("/units")
@@ -163,11 +166,12 @@ def roster_import():
 @blueprint.post("/roster/passwords")
 @roles_required(Role.HR)
 def roster_passwords():
+    """The first passwords of a roster import, once: a second request for the file is refused."""
     form = PasswordsDownloadForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        payload = _serializer().loads(form.token.data, max_age=PASSWORDS_MAX_AGE)
+        payload = _serializer().loads(form.token.data, max_age=PASSWORDS_MAX_AGE.total_seconds())
     except BadSignature as error:
         raise NotFound(
             _("This passwords file has expired; reset the passwords of the people concerned.")
@@ -175,7 +179,16 @@ def roster_passwords():
     if payload.get("u") != current_user.id:
         raise NotFound(_("No such passwords file."))
     credentials = [Credential(*values) for values in payload["c"]]
-    record_passwords_download(current_user, len(credentials), form.format.data)
+    if not spend_once(
+        form.token.data, purpose="roster-passwords", now=now(), max_age=PASSWORDS_MAX_AGE
+    ):
+        raise NotFound(
+            _(
+                "This passwords file has already been downloaded; if it is lost, reset the "
+                "passwords of the people concerned."
+            )
+        )
+    record_passwords_download(current_user, len(credentials), form.format.data)  # commits
     sheet = credentials_sheet(credentials)
     filename = f"mat-khau-{now().strftime('%Y%m%d-%H%M')}.{form.format.data}"
     if form.format.data == "csv":
