@@ -14,7 +14,7 @@ from defusedxml import DefusedXmlException
 from sqlalchemy import func, select, text
 
 from quizapp.auth.models import Role, Unit
-from quizapp.banks import services as bank_services
+from quizapp.banks import importer as bank_importer
 from quizapp.banks.models import Question
 from quizapp.banks.services import import_bank
 from quizapp.contests.schema import ContestFileError, parse_contest_file
@@ -435,7 +435,7 @@ def test_an_upload_is_read_before_the_import_takes_the_write_lock(
         bank += "      - {text: Q?, options: [{text: Có, correct: true}, Không]}\n"
         preview = post_file(client, path, bank.encode(), "bank.yaml").headers["Location"]
         db.session.remove()  # the test's own session must not hold SQLite's locks
-        watched(bank_services, "read_bank")
+        watched(bank_importer, "read_bank")
         response = client.post(preview + "/confirm")
         assert response.status_code == 302, response.get_data(as_text=True)
     else:

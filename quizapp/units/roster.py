@@ -269,9 +269,10 @@ def _apply(
             )
         )
     report.credentials.sort(key=lambda credential: credential.row)
+    new_rows = {p.row for p in new_people}
     for person in people:
         user = person.user
-        if user.id is not None and not person.adopting:
+        if person.row not in new_rows and not person.adopting:  # autoflush may give ids
             report.updated += 1
             if person.password:
                 report.kept_passwords += 1
