@@ -29,7 +29,7 @@ from quizapp.banks.models import Category, QuestionBank
 from quizapp.contests.models import Contest, ReviewPolicy, Round, RoundDraw, contest_organizers
 from quizapp.errors import NotFound
 from quizapp.extensions import db
-from quizapp.units.services import subtree_ids
+from quizapp.units.services import UnitTree
 
 if TYPE_CHECKING:
     from quizapp.attempts.models import Attempt
@@ -89,26 +89,29 @@ def can_see_leaderboard(user: User, contest: Contest) -> bool:
     )
 
 
-def stats_scope(user: User, contest: Contest) -> set[int] | None:
+def stats_scope(user: User, contest: Contest, tree: UnitTree | None = None) -> set[int] | None:
     """The units whose numbers of this contest `user` may see: None for every unit.
 
     Its organizers and admins see everything; an HR officer sees their own unit subtree when
     it meets the contest's audience. Anyone else: 404, the contest's numbers are not theirs.
+    A caller that already holds the unit tree passes it (it is every unit, read at once).
     """
     if can_manage_contest(user, contest):
         return None
     if user.is_authenticated and user.role == Role.HR and user.unit_id is not None:
-        own = subtree_ids(user.unit_id)
+        tree = tree or UnitTree()
+        own = tree.subtree_ids(user.unit_id)
+        lineage = {node.id for node in tree.path(user.unit_id)}
         audience = {unit.id for unit in contest.audience}
-        if not audience or audience & own or audience & unit_lineage_ids(user.unit_id):
+        if not audience or audience & (own | lineage):
             return own
     raise NotFound(_l("No such contest."))
 
 
-def can_see_stats(user: User, contest: Contest) -> bool:
+def can_see_stats(user: User, contest: Contest, tree: UnitTree | None = None) -> bool:
     """Whether `stats_scope` gives this user anything of the contest."""
     try:
-        stats_scope(user, contest)
+        stats_scope(user, contest, tree)
     except NotFound:
         return False
     return True

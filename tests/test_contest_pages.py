@@ -672,3 +672,14 @@ def test_more_time_never_passes_the_close_nor_revives_an_overdue_attempt(
     db.session.refresh(overdue)
     assert capped.deadline == round_.closes_at  # min(start + 40 min, close)
     assert overdue.status == "expired" and overdue.submitted_at == START - timedelta(minutes=5)
+
+
+def test_an_empty_number_is_asked_for_in_vietnamese(as_organizer, bank, make_unit):
+    unit = make_unit("SGTVT")
+    as_organizer.post("/manage/contests/new", data=contest_form("so-trong", unit.id))
+    response = as_organizer.post(
+        "/manage/contests/so-trong/rounds/new", data=round_form(time_limit_minutes="")
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Hãy nhập số này." in page and "This field is required" not in page

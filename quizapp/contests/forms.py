@@ -139,7 +139,7 @@ class ContestForm(TextForm):
     threshold_percent = WholeNumberField(
         _l("Units are ranked from a participation rate of (%)"),
         default=50,
-        validators=[InputRequired()],
+        validators=[InputRequired(message=_l("Fill in this number."))],
         minimum=0,
         maximum=100,
     )
@@ -210,14 +210,14 @@ class RoundForm(TextForm):
     time_limit_minutes = WholeNumberField(
         _l("Time limit (minutes)"),
         default=20,
-        validators=[InputRequired()],
+        validators=[InputRequired(message=_l("Fill in this number."))],
         minimum=1,
         maximum=600,
     )
     max_attempts = WholeNumberField(
         _l("Attempts allowed"),
         default=3,
-        validators=[InputRequired()],
+        validators=[InputRequired(message=_l("Fill in this number."))],
         minimum=1,
         maximum=100,
     )
@@ -249,7 +249,7 @@ class RoundForm(TextForm):
     grace_seconds = WholeNumberField(
         _l("Grace (seconds)"),
         default=15,
-        validators=[InputRequired()],
+        validators=[InputRequired(message=_l("Fill in this number."))],
         minimum=0,
         maximum=600,
     )

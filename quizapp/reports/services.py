@@ -69,7 +69,8 @@ class Scope:
 def contests_for(user: User) -> list[Contest]:
     """Contests whose participation this user may see, newest first."""
     contests = db.session.scalars(select(Contest).order_by(Contest.created_at.desc())).all()
-    return [c for c in contests if can_see_stats(user, c)]
+    tree = UnitTree() if contests else None  # read once for all of them, not per contest
+    return [c for c in contests if can_see_stats(user, c, tree)]
 
 
 def participation_scope(
@@ -82,7 +83,7 @@ def participation_scope(
     sees all. Without a unit asked for, the scope is everything they may see, under the one
     contest unit it hangs from if there is one.
     """
-    allowed = None if user is None else stats_scope(user, contest)
+    allowed = None if user is None else stats_scope(user, contest, tree)
     listed = contest_unit_ids(contest, tree, allowed)
     if unit_code:
         node = tree.by_code(unit_code)

@@ -50,7 +50,7 @@ def participation_page():
     contests, report, tree = _request_report()
     if report is None:
         return render_template("reports/participation.html", contests=contests, report=None)
-    allowed = stats_scope(current_user, report.contest)
+    allowed = stats_scope(current_user, report.contest, tree)
     chart_units = report.chart_units
     chart = rate_chart(
         [(s.node.name, s.rate) for s in chart_units], report.threshold if chart_units else None
